@@ -1,0 +1,43 @@
+// `pipeline status`: each stage of a run fresh / stale (and why) / missing.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { configPath, readSavedConfig } from '../../stages/lib/run-dir.ts';
+import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, configFlags, parse, runFlags, type Command } from '../command.ts';
+import { resolveConfig } from '../config.ts';
+import { runStatus } from '../freshness.ts';
+import { artifactsRoot, resolveRunId } from '../runs.ts';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show which stages of a run are fresh, stale (and why) or missing',
+  usage: `pipeline status [--run <id>] [--config <file>] [--set s.key=value…]
+
+Shows each stage of the run as fresh, stale (with the config keys or inputs that changed)
+or missing. With --config/--set, shows what a run with those changes would redo.
+
+Options:
+${RUN_FLAGS_HELP.replace('(default for `run`: a new dated id; `latest` names the newest run)', '(default: latest)')}
+${CONFIG_FLAGS_HELP}
+  --json              print the statuses as JSON
+  -h, --help          this text`,
+
+  async main(argv) {
+    const { values } = parse(argv, { ...runFlags, ...configFlags, json: { type: 'boolean' } });
+    const root = artifactsRoot(values.artifacts);
+    const runId = resolveRunId(root, values.run ?? 'latest');
+    const runDir = join(root, runId);
+    if (!existsSync(configPath(runDir))) throw new Error(`run ${runId} does not exist under ${root}`);
+    const config = resolveConfig(readSavedConfig(runDir), values.config, values.set ?? []);
+    const statuses = [...runStatus(runDir, config).values()];
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ run: runId, stages: statuses }, null, 2) + '\n');
+    } else {
+      process.stdout.write(`run ${runId}\n`);
+      for (const s of statuses) {
+        const when = s.endedAt ? ` (finished ${s.endedAt})` : '';
+        process.stdout.write(`  ${s.stage.padEnd(10)} ${s.state}${s.state === 'fresh' ? when : `: ${s.reasons.join('; ')}`}\n`);
+      }
+    }
+    return 0;
+  },
+};

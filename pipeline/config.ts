@@ -1,0 +1,112 @@
+// Resolving a run's configuration: defaults (or the run's saved config), then a --config
+// file, then --set overrides; validated as a whole before any stage runs.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { ConfigSchema, SECTIONS, sectionSchema, type Config, type Section } from '../schemas/config.ts';
+
+export class ConfigError extends Error {}
+
+type Raw = Record<string, Record<string, unknown>>;
+
+/** Reads a JSON or YAML config file into a raw (not yet validated) object. */
+export function readConfigFile(path: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? YAML.parse(text) : JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid ${extname(path).slice(1) || 'JSON'}: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`config file ${path} must hold an object with sections ${SECTIONS.join(', ')}`);
+  }
+  return value as Raw;
+}
+
+/** A --set value: JSON where it parses (numbers, booleans, quoted strings), else the text. */
+function parseSetValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Applies `section.key=value` overrides to a raw config. */
+export function applySets(raw: Raw, sets: string[]): Raw {
+  const out: Raw = structuredClone(raw);
+  for (const s of sets) {
+    const m = /^([a-z_]+)\.([a-z_0-9]+)=(.*)$/s.exec(s);
+    if (!m) throw new ConfigError(`--set ${JSON.stringify(s)}: expected section.key=value, e.g. generate.seed=1`);
+    const [, section, key, value] = m as unknown as [string, string, string, string];
+    if (!SECTIONS.includes(section as Section)) {
+      throw new ConfigError(`--set ${s}: unknown section "${section}" (sections: ${SECTIONS.join(', ')})`);
+    }
+    const keys = Object.keys(sectionSchema(section as Section).shape);
+    if (!keys.includes(key)) {
+      throw new ConfigError(`--set ${s}: unknown key ${section}.${key} (keys of ${section}: ${keys.join(', ')})`);
+    }
+    (out[section] ??= {})[key] = parseSetValue(value);
+  }
+  return out;
+}
+
+function valueAt(raw: unknown, path: (string | number)[]): unknown {
+  let v: unknown = raw;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
+  return v;
+}
+
+function allowedAt(path: (string | number)[]): string | undefined {
+  const [section, key] = path;
+  if (!SECTIONS.includes(section as Section) || typeof key !== 'string') return undefined;
+  return (sectionSchema(section as Section).shape[key] as z.ZodTypeAny | undefined)?.description;
+}
+
+/** Validates a raw config; the error lists every bad key with its value and what is allowed. */
+export function validateConfig(raw: unknown): Config {
+  const r = ConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = issue.path.length ? `${issue.path.join('.')}.` : '';
+      const known = issue.path.length ? Object.keys(sectionSchema(issue.path[0] as Section).shape) : SECTIONS;
+      return `  ${issue.keys.map((k) => where + k).join(', ')}: unknown key (known: ${known.join(', ')})`;
+    }
+    const key = issue.path.join('.');
+    const allowed = allowedAt(issue.path);
+    return `  ${key} = ${JSON.stringify(valueAt(raw, issue.path))}: ${issue.message}${allowed ? ` (allowed: ${allowed})` : ''}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** base → file → sets, validated. */
+export function resolveConfig(base: Raw, configFile: string | undefined, sets: string[]): Config {
+  let raw = structuredClone(base);
+  if (configFile) {
+    for (const [section, values] of Object.entries(readConfigFile(configFile))) {
+      if (!values || typeof values !== 'object' || Array.isArray(values)) {
+        throw new ConfigError(`config file ${configFile}: section "${section}" must be an object of keys, got ${JSON.stringify(values)}`);
+      }
+      raw[section] = { ...(raw[section] ?? {}), ...values };
+    }
+  }
+  raw = applySets(raw, sets);
+  return validateConfig(raw);
+}
+
+/** Dotted keys whose values differ between two config slices. */
+export function changedKeys(prefix: string, a: unknown, b: unknown): string[] {
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].sort().flatMap((k) => changedKeys(prefix ? `${prefix}.${k}` : k, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
+}

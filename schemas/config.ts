@@ -1,0 +1,133 @@
+// The run configuration: one typed object with the defaults of SPEC.md, in sections named
+// after the stages, keys in snake_case after the notebook's names. Every field carries a
+// description of what it allows, used in error messages, `--help` and README.md.
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.number({ invalid_type_error: 'expected a number' }).int(`expected an integer`).min(min).max(max);
+const positive = () => z.number({ invalid_type_error: 'expected a number' }).positive().finite();
+const fraction = () => z.number({ invalid_type_error: 'expected a number' }).gt(0).lt(1);
+const nonNegative = () => z.number({ invalid_type_error: 'expected a number' }).min(0).finite();
+
+/** Each key: its schema, its default and a human description of the allowed values. */
+function field<T extends z.ZodTypeAny>(schema: T, def: z.infer<T>, allowed: string) {
+  return schema.default(def).describe(allowed);
+}
+
+export const GenerateConfig = z
+  .object({
+    seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
+    n_samples: field(int(2, 10_000_000), 2000, 'integer in [2, 10^7]'),
+    seq_len: field(int(1, 512), 10, 'integer in [1, 512]'),
+    train_frac: field(fraction(), 0.3, 'number strictly between 0 and 1'),
+  })
+  .strict();
+
+export const TrainConfig = z
+  .object({
+    seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
+    steps: field(int(1), 50_000, 'integer ≥ 1'),
+    batch_size: field(int(1), 256, 'integer ≥ 1, at most the number of training samples'),
+    lr: field(positive(), 0.01, 'number > 0'),
+    beta1: field(z.number().min(0).lt(1), 0.9, 'number in [0, 1)'),
+    beta2: field(z.number().min(0).lt(1), 0.999, 'number in [0, 1)'),
+    adam_eps: field(positive(), 1e-8, 'number > 0'),
+    weight_decay: field(nonNegative(), 0.1, 'number ≥ 0 (coupled L2, as torch.optim.Adam)'),
+    eval_every: field(int(1), 500, 'integer ≥ 1'),
+    checkpoint_every: field(int(1), 500, 'integer ≥ 1'),
+    d_model: field(int(1), 64, 'integer ≥ 1, divisible by n_heads'),
+    n_heads: field(int(1), 4, 'integer ≥ 1'),
+    d_ff: field(int(1), 48, 'integer ≥ 1'),
+    n_layers: field(int(1, 64), 2, 'integer in [1, 64]'),
+    dropout: field(z.number().min(0).lt(1), 0.1, 'number in [0, 1)'),
+    backend: field(z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']), 'auto', 'one of auto, tensorflow-gpu, tensorflow, wasm, cpu'),
+  })
+  .strict();
+
+const device = z.enum(['auto', 'cpu', 'cuda']);
+
+export const EstimateConfig = z
+  .object({
+    lr: field(positive(), 1e-3, 'number > 0 (SGLD step size ε)'),
+    nbeta: field(z.union([positive(), z.literal('auto')]), 2.0, "number > 0, or 'auto' for m/ln(m) with m the batch size"),
+    localization: field(nonNegative(), 5.0, 'number ≥ 0 (γ)'),
+    weight_decay: field(nonNegative(), 0, 'number ≥ 0 (λ)'),
+    noise_level: field(nonNegative(), 1, 'number ≥ 0 (σ)'),
+    num_chains: field(int(1, 4096), 1, 'integer in [1, 4096]'),
+    num_draws: field(int(1), 75, 'integer ≥ 1'),
+    num_burnin_steps: field(int(0), 0, 'integer ≥ 0'),
+    num_steps_bw_draws: field(int(1), 1, 'integer ≥ 1'),
+    batch_size: field(int(1), 256, 'integer ≥ 1'),
+    seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
+    device: field(device, 'auto', 'one of auto, cpu, cuda'),
+  })
+  .strict();
+
+export const SweepConfig = z
+  .object({
+    min_epsilon: field(positive(), 3e-5, 'number > 0'),
+    max_epsilon: field(positive(), 3e-1, 'number > 0, ≥ min_epsilon'),
+    epsilon_samples: field(int(1, 100), 5, 'integer in [1, 100]'),
+    beta_samples: field(int(1, 100), 5, 'integer in [1, 100]'),
+    localization: field(nonNegative(), 5.0, 'number ≥ 0'),
+    num_chains: field(int(1, 1024), 2, 'integer in [1, 1024]'),
+    num_draws: field(int(1), 500, 'integer ≥ 1'),
+    checkpoint: field(z.number().int(), -1, 'integer checkpoint index; negative counts from the end (-1 = last)'),
+  })
+  .strict();
+
+export const CalibrationConfig = z
+  .object({
+    lr: field(positive(), 0.03, 'number > 0'),
+    nbeta: field(z.union([positive(), z.literal('auto')]), 2.0, "number > 0, or 'auto'"),
+    localization: field(nonNegative(), 5.0, 'number ≥ 0'),
+    num_chains: field(int(1, 1024), 3, 'integer in [1, 1024]'),
+    num_draws: field(int(1), 1500, 'integer ≥ 1'),
+    checkpoint: field(z.number().int(), -1, 'integer checkpoint index; negative counts from the end (-1 = last)'),
+  })
+  .strict();
+
+export const ReportConfig = z
+  .object({
+    title: field(z.string().min(1).max(200), 'LLC over training', 'text of 1 to 200 characters'),
+    sample_rows: field(int(1, 100), 5, 'integer in [1, 100]'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    generate: GenerateConfig.default({}),
+    train: TrainConfig.default({}),
+    estimate: EstimateConfig.default({}),
+    sweep: SweepConfig.default({}),
+    calibration: CalibrationConfig.default({}),
+    report: ReportConfig.default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.train.d_model % c.train.n_heads !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['train', 'd_model'], message: `must be divisible by train.n_heads (${c.train.n_heads})` });
+    }
+    if (c.sweep.max_epsilon < c.sweep.min_epsilon) {
+      ctx.addIssue({ code: 'custom', path: ['sweep', 'max_epsilon'], message: `must be ≥ sweep.min_epsilon (${c.sweep.min_epsilon})` });
+    }
+    const nTrain = Math.floor(c.generate.train_frac * c.generate.n_samples);
+    if (nTrain < 1) {
+      ctx.addIssue({ code: 'custom', path: ['generate', 'train_frac'], message: `leaves no training sample out of generate.n_samples = ${c.generate.n_samples}` });
+    } else if (c.train.batch_size > nTrain) {
+      ctx.addIssue({ code: 'custom', path: ['train', 'batch_size'], message: `is larger than the ${nTrain} training samples (each batch holds distinct samples)` });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type Section = keyof Config;
+export const SECTIONS = Object.keys(ConfigSchema.innerType().shape) as Section[];
+
+/** The section's object schema (for listing keys and their allowed values). */
+export function sectionSchema(section: Section): z.AnyZodObject {
+  const wrapped = ConfigSchema.innerType().shape[section] as z.ZodDefault<z.AnyZodObject>;
+  return wrapped.removeDefault();
+}
+
+export const CONFIG_SCHEMA_ID = 'llc-pipeline/config';
+export const CONFIG_SCHEMA_VERSION = 1;

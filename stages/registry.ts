@@ -1,0 +1,41 @@
+// The stages, in pipeline order: what each reads, which part of the config it depends on,
+// and the script that runs it. Both the orchestrator (freshness) and the stage scripts
+// (manifests) take their definitions from here, so the two cannot disagree.
+import type { Config } from '../schemas/config.ts';
+
+export interface StageDef {
+  name: StageName;
+  /** Upstream stages whose outputs this stage reads. */
+  deps: StageName[];
+  /** The part of the config this stage's result depends on. */
+  slice(config: Config): Record<string, unknown>;
+  /** Schema of the stage's outputs, recorded in its manifest. */
+  outputSchema: { id: string; version: number };
+  /** What the stage does, for --help. */
+  summary: string;
+}
+
+export const STAGE_NAMES = ['generate'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export const STAGES: Record<StageName, StageDef> = {
+  generate: {
+    name: 'generate',
+    deps: [],
+    slice: (c) => ({ generate: c.generate }),
+    outputSchema: { id: 'llc-pipeline/dataset', version: 1 },
+    summary: 'the x-fraction dataset (SPEC §1): train/test tokens and targets',
+  },
+};
+
+export function isStageName(name: string): name is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(name);
+}
+
+/** The stages downstream of `name`, in pipeline order. */
+export function downstreamOf(name: StageName): StageName[] {
+  const out = new Set<StageName>([name]);
+  for (const s of STAGE_NAMES) if (STAGES[s].deps.some((d) => out.has(d))) out.add(s);
+  out.delete(name);
+  return STAGE_NAMES.filter((s) => out.has(s));
+}
