@@ -115,7 +115,7 @@ export interface StageOptions {
 function stageArgs(stage: StageName): { runDir: string } {
   const { values } = parseArgs({ options: { 'run-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help || !values['run-dir']) {
-    process.stderr.write(`usage: tsx stages/${stage}/main.ts --run-dir artifacts/<run>\n  ${STAGES[stage].summary}.\n  Reads the run's config.json (the defaults if there is none) and the upstream stages' artifacts.\n`);
+    (values.help ? process.stdout : process.stderr).write(`usage: tsx stages/${stage}/main.ts --run-dir artifacts/<run>\n  ${STAGES[stage].summary}.\n  Reads the run's config.json (the defaults if there is none) and the upstream stages' artifacts.\n`);
     process.exit(values.help ? 0 : 2);
   }
   return { runDir: values['run-dir'] };

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, applySets, resolveConfig, validateConfig } from '../pipeline/config.ts';
+import { tempDir } from './helpers/cli.ts';
+
+test('defaults are those of SPEC.md', () => {
+  const c = validateConfig({});
+  assert.equal(c.generate.n_samples, 2000);
+  assert.equal(c.generate.train_frac, 0.3);
+  assert.equal(c.train.steps, 50000);
+  assert.equal(c.train.batch_size, 256);
+  assert.equal(c.train.lr, 0.01);
+  assert.equal(c.train.weight_decay, 0.1);
+  assert.equal(c.train.eval_every, 500);
+  assert.equal(c.estimate.lr, 1e-3);
+  assert.equal(c.estimate.nbeta, 2.0);
+  assert.equal(c.estimate.localization, 5.0);
+  assert.equal(c.estimate.num_chains, 1);
+  assert.equal(c.estimate.num_draws, 75);
+  assert.equal(c.calibration.lr, 0.03);
+  assert.equal(c.calibration.num_draws, 1500);
+  assert.equal(c.sweep.epsilon_samples, 5);
+});
+
+test('--set parses numbers and strings and rejects unknown keys', () => {
+  assert.deepEqual(applySets({}, ['generate.seed=3', 'train.backend=wasm']), { generate: { seed: 3 }, train: { backend: 'wasm' } });
+  assert.throws(() => applySets({}, ['generate.sead=3']), /unknown key generate\.sead.*seed/);
+  assert.throws(() => applySets({}, ['gen.seed=3']), /unknown section "gen"/);
+  assert.throws(() => applySets({}, ['seed=3']), /expected section\.key=value/);
+});
+
+test('bad values name the key, the value and what is allowed', () => {
+  const bad = (sets: string[]) => {
+    try {
+      resolveConfig({}, undefined, sets);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.message;
+    }
+    assert.fail('no error');
+  };
+  assert.match(bad(['generate.seed=abc']), /generate\.seed = "abc".*allowed: integer in \[0, 2\^32-1\]/);
+  assert.match(bad(['train.lr=-1']), /train\.lr = -1.*allowed: number > 0/);
+  assert.match(bad(['generate.train_frac=1.5']), /generate\.train_frac = 1\.5/);
+  assert.match(bad(['train.backend=gpu']), /train\.backend = "gpu".*one of auto/);
+  assert.match(bad(['train.n_heads=5']), /train\.d_model.*divisible by train\.n_heads/);
+  assert.match(bad(['train.batch_size=700']), /train\.batch_size.*larger than the 600 training samples/);
+});
+
+test('config files (JSON and YAML) apply over the base, then --set', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'c.yaml'), 'train:\n  steps: 100\n  lr: 0.02\n');
+  writeFileSync(join(dir, 'c.json'), JSON.stringify({ generate: { seed: 9 } }));
+  const c = resolveConfig({ train: { steps: 5 } }, join(dir, 'c.yaml'), ['train.lr=0.5']);
+  assert.equal(c.train.steps, 100);
+  assert.equal(c.train.lr, 0.5);
+  assert.equal(resolveConfig({}, join(dir, 'c.json'), []).generate.seed, 9);
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ trian: { steps: 1 } }));
+  assert.throws(() => resolveConfig({}, join(dir, 'bad.json'), []), /trian: unknown key/);
+  writeFileSync(join(dir, 'broken.json'), '{');
+  assert.throws(() => resolveConfig({}, join(dir, 'broken.json'), []), /broken\.json is not valid/);
+});
