@@ -65,7 +65,7 @@ test('a corrupted artifact is reported with its path, and readers refuse it', as
   assert.equal((await gen(dir, 'a')).code, 0);
   const path = join(dir, 'a', 'generate', 'train.safetensors');
   const bytes = readFileSync(path);
-  bytes[bytes.length - 1] ^= 0xff;
+  bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
   writeFileSync(path, bytes);
   const status = await pipeline(['status', '--run', 'a'], dir);
   assert.match(status.stdout, /generate\s+stale: output train\.safetensors was modified after the stage wrote it/);
