@@ -1,0 +1,42 @@
+import { attrFloat, attrInt } from '../attrs.ts';
+import type { GradRule } from '../rule.ts';
+
+// y = x̂·scale + bias with x̂ = (x - μ)·r, r = 1/√(σ² + ε), statistics over the axes from
+// `axis` to the last. dbias = Σ dy and dscale = Σ dy·x̂ over the other axes; with g = dy·scale,
+// dx = r·(g - mean(g) - x̂·mean(g·x̂)). μ and r are recomputed from x in x's element type
+// rather than taken from the optional Mean/InvStdDev outputs, whose type (stash_type) can
+// differ from x's; gradients flowing into those outputs are not supported.
+export const LayerNormalization: GradRule = {
+  opTypes: ['LayerNormalization'],
+  grad: (c) => {
+    const { e, node } = c;
+    if (c.dyMaybe(1) !== undefined || c.dyMaybe(2) !== undefined) {
+      throw new Error(`autodiff: no gradient through the Mean/InvStdDev outputs of LayerNormalization node "${node.name}"`);
+    }
+    const [x, scale, dy] = [c.input(0), c.input(1), c.dy()];
+    const axis = attrInt(node, 'axis', -1);
+    // Negative axes need no rank: from `first` (< 0) up to -1.
+    const first = axis < 0 ? axis : axis - e.rank(x, `LayerNormalization node "${node.name}" with axis ≥ 0`);
+    const axes = Array.from({ length: -first }, (_, i) => first + i);
+    const mean = (v: string): string => e.reduce('ReduceMean', v, axes, true);
+    let xhat: string | undefined;
+    let inv: string | undefined;
+    if (c.needs(0) || c.needs(1)) {
+      const centred = e.op('Sub', [x, mean(x)]);
+      const variance = mean(e.op('Mul', [centred, centred]));
+      inv = e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [variance, e.scalar(attrFloat(node, 'epsilon', 1e-5), x)])])]);
+      xhat = e.op('Mul', [centred, inv]);
+    }
+    let dx: string | undefined;
+    if (c.needs(0)) {
+      const g = e.op('Mul', [dy, scale]);
+      const gx = mean(e.op('Mul', [g, xhat!]));
+      dx = e.op('Mul', [inv!, e.op('Sub', [e.op('Sub', [g, mean(g)]), e.op('Mul', [xhat!, gx])])]);
+    }
+    return [
+      dx,
+      c.needs(1) ? e.unbroadcast(e.op('Mul', [dy, xhat!]), c.outShape(), scale) : undefined,
+      c.needs(2) ? e.unbroadcast(dy, c.outShape(), c.input(2)) : undefined,
+    ];
+  },
+};
