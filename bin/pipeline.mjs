@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `pipeline` command: registers tsx so the TypeScript sources run as
-// they are, with no build step to remember.
-import { register } from 'tsx/esm/api';
+// Entry point of the `pipeline` command: registers tsx (its ESM and CommonJS hooks, as
+// `node --import tsx` does) so the TypeScript sources run as they are, with no build step.
+import 'tsx';
 
-register();
 await import('../pipeline/cli.ts');

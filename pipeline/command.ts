@@ -2,8 +2,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface Command {
-  name: string;
-  summary: string;
   usage: string;
   /** Returns the process exit code. */
   main(argv: string[]): Promise<number>;

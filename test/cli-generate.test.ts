@@ -28,7 +28,7 @@ test('generate runs once, then is skipped; same seed in two runs gives identical
   const status = await pipeline(['status', '--run', 'a'], dir);
   assert.match(status.stdout, /generate\s+fresh/);
   const runs = await pipeline(['runs'], dir);
-  assert.match(runs.stdout, /^a\s+created .*generate:fresh\nb\s+created/m);
+  assert.match(runs.stdout, /^a\s+created .*generate:fresh.*\nb\s+created/m);
 });
 
 test('changing generate.seed makes the stage stale, reruns it and changes the data', async (t) => {

@@ -35,8 +35,6 @@ function parseStages(names: string[]): StageName[] {
 }
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'run stages of the pipeline (skipping fresh ones)',
   usage: `pipeline run all | <stage> [<stage>…] [options]
 
 Runs the named stages in pipeline order (${STAGE_NAMES.join(' → ')}).

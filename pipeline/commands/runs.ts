@@ -6,8 +6,6 @@ import { runStatus } from '../freshness.ts';
 import { artifactsRoot, listRuns } from '../runs.ts';
 
 export const runsCommand: Command = {
-  name: 'runs',
-  summary: 'list the runs with their dates and state',
   usage: `pipeline runs [--artifacts <dir>] [--json]
 
 Lists every run under the artifacts root, oldest first, with its dates and stages.`,

@@ -8,8 +8,6 @@ import { runStatus } from '../freshness.ts';
 import { artifactsRoot, resolveRunId } from '../runs.ts';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: 'show which stages of a run are fresh, stale (and why) or missing',
   usage: `pipeline status [--run <id>] [--config <file>] [--set s.key=value…]
 
 Shows each stage of the run as fresh, stale (with the config keys or inputs that changed)

@@ -15,7 +15,7 @@ export interface CliResult {
 }
 
 export async function pipeline(args: string[], artifacts: string, env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await execa(process.execPath, [BIN, ...args, '--artifacts', artifacts], { reject: false, cwd: ROOT, env });
+  const r = await execa(process.execPath, [BIN, ...args], { reject: false, cwd: ROOT, env: { PIPELINE_ARTIFACTS: artifacts, ...env } });
   return { code: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
