@@ -3,11 +3,20 @@
 import { PIPELINE_VERSION } from '../stages/lib/version.ts';
 import { UsageError, type Command } from './command.ts';
 import { ConfigError } from './config.ts';
-import { runCommand } from './commands/run.ts';
-import { runsCommand } from './commands/runs.ts';
-import { statusCommand } from './commands/status.ts';
 
-const COMMANDS: Command[] = [runCommand, statusCommand, runsCommand];
+interface Entry {
+  name: string;
+  summary: string;
+  /** Loaded on use: some commands pull in tfjs and onnxruntime, which take a second to load. */
+  load(): Promise<Command>;
+}
+
+const COMMANDS: Entry[] = [
+  { name: 'run', summary: 'run stages of the pipeline (skipping fresh ones)', load: async () => (await import('./commands/run.ts')).runCommand },
+  { name: 'status', summary: 'show which stages of a run are fresh, stale (and why) or missing', load: async () => (await import('./commands/status.ts')).statusCommand },
+  { name: 'runs', summary: 'list the runs with their dates and state', load: async () => (await import('./commands/runs.ts')).runsCommand },
+  { name: 'export', summary: "turn a PyTorch state_dict (safetensors) into the pipeline's ONNX model", load: async () => (await import('./commands/export.ts')).exportCommand },
+];
 
 function overview(): string {
   return `pipeline ${PIPELINE_VERSION} — train small transformers and measure their local learning coefficient
@@ -23,19 +32,20 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const cmd = COMMANDS.find((c) => c.name === rest[0]);
-    process.stdout.write((cmd ? cmd.usage : overview()) + '\n');
+    const entry = COMMANDS.find((c) => c.name === rest[0]);
+    process.stdout.write((entry ? (await entry.load()).usage : overview()) + '\n');
     return name ? 0 : 2;
   }
   if (name === '--version') {
     process.stdout.write(`${PIPELINE_VERSION}\n`);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`pipeline: unknown command "${name}"\n\n${overview()}\n`);
     return 2;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(cmd.usage + '\n');
     return 0;
@@ -44,14 +54,14 @@ async function main(argv: string[]): Promise<number> {
     return await cmd.main(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`pipeline ${cmd.name}: ${e.message}\n(see pipeline ${cmd.name} --help)\n`);
+      process.stderr.write(`pipeline ${name}: ${e.message}\n(see pipeline ${name} --help)\n`);
       return 2;
     }
     if (e instanceof ConfigError) {
-      process.stderr.write(`pipeline ${cmd.name}: ${e.message}\n`);
+      process.stderr.write(`pipeline ${name}: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`pipeline ${cmd.name}: error: ${(e as Error).message}\n`);
+    process.stderr.write(`pipeline ${name}: error: ${(e as Error).message}\n`);
     if (process.env.PIPELINE_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }

@@ -15,7 +15,7 @@ export interface StageDef {
   summary: string;
 }
 
-export const STAGE_NAMES = ['generate'] as const;
+export const STAGE_NAMES = ['generate', 'train', 'export'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const STAGES: Record<StageName, StageDef> = {
@@ -25,6 +25,21 @@ export const STAGES: Record<StageName, StageDef> = {
     slice: (c) => ({ generate: c.generate }),
     outputSchema: { id: 'llc-pipeline/dataset', version: 1 },
     summary: 'the x-fraction dataset (SPEC §1): train/test tokens and targets',
+  },
+  train: {
+    name: 'train',
+    deps: ['generate'],
+    slice: (c) => ({ train: c.train }),
+    outputSchema: { id: 'llc-pipeline/training', version: 1 },
+    summary: 'train the transformer with tfjs (SPEC §3): checkpoints and metrics',
+  },
+  export: {
+    name: 'export',
+    deps: ['generate', 'train'],
+    // The tfjs side of the parity check runs on the training backend.
+    slice: (c) => ({ train: { backend: c.train.backend } }),
+    outputSchema: { id: 'llc-pipeline/onnx-export', version: 1 },
+    summary: 'every checkpoint as an eval-mode ONNX model, checked against tfjs in onnxruntime',
   },
 };
 
