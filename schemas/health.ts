@@ -1,0 +1,39 @@
+// health.json, written by every sampling stage (estimate, sweep, calibration) beside its
+// results: per estimate, the sampler diagnostics and the warnings derived from them.
+import { z } from 'zod';
+
+export const HEALTH_SCHEMA_ID = 'llc-pipeline/health';
+export const HEALTH_SCHEMA_VERSION = 1;
+
+export const EstimateHealth = z
+  .object({
+    /** What was estimated, e.g. "checkpoint step 5500" or "sweep ε=1e-3 nβ=46.2". */
+    label: z.string(),
+    chains: z.number().int().positive(),
+    draws: z.number().int().positive(),
+    /** Split-R̂ of the loss traces across chains (null with one chain and too few draws). */
+    r_hat: z.number().nullable(),
+    /** Effective sample size of the loss traces, all chains together. */
+    ess: z.number().nullable(),
+    llc_mean: z.number().nullable(),
+    negative_llc: z.boolean(),
+    diverged_chains: z.number().int().min(0),
+    /** Mean llc of the first and the last half of the draws, and whether they differ by more than the noise allows. */
+    first_half_llc: z.number().nullable(),
+    second_half_llc: z.number().nullable(),
+    nonstationary: z.boolean(),
+    /** √ε·σ (the per-step noise) divided by the RMS of the checkpoint's weights. */
+    noise_to_weight_rms: z.number(),
+    warnings: z.array(z.string()),
+  })
+  .strict();
+export type EstimateHealth = z.infer<typeof EstimateHealth>;
+
+export const Health = z
+  .object({
+    schema: z.literal(HEALTH_SCHEMA_ID),
+    schema_version: z.literal(HEALTH_SCHEMA_VERSION),
+    estimates: z.array(EstimateHealth),
+  })
+  .strict();
+export type Health = z.infer<typeof Health>;
