@@ -28,12 +28,19 @@ export const runFlags = {
 } as const;
 
 export const configFlags = {
+  preset: { type: 'string' },
   config: { type: 'string' },
   set: { type: 'string', multiple: true },
 } as const;
 
+/** The config sources named by configFlags. */
+export function configSources(values: { preset?: string | undefined; config?: string | undefined; set?: string[] | undefined }) {
+  return { preset: values.preset, file: values.config, sets: values.set };
+}
+
 export const RUN_FLAGS_HELP = `  --run <id>          the run (default for \`run\`: a new dated id; \`latest\` names the newest run)
   --artifacts <dir>   artifacts root (default: $PIPELINE_ARTIFACTS or ./artifacts)`;
 
-export const CONFIG_FLAGS_HELP = `  --config <file>     a JSON or YAML file of config sections, applied over the run's saved config (or the defaults)
+export const CONFIG_FLAGS_HELP = `  --preset <name>     a shipped config preset (pipeline/presets/<name>.yaml; smoke: the whole pipeline in minutes)
+  --config <file>     a JSON or YAML file of config sections, applied over the run's saved config (or the defaults) and the preset
   --set s.key=value   set one config key (repeatable), e.g. --set train.steps=1000`;

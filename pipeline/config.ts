@@ -1,7 +1,8 @@
 // Resolving a run's configuration: defaults (or the run's saved config), then a --config
 // file, then --set overrides; validated as a whole before any stage runs.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigSchema, SECTIONS, sectionSchema, type Config, type Section } from '../schemas/config.ts';
@@ -87,19 +88,42 @@ export function validateConfig(raw: unknown): Config {
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }
 
-/** base → file → sets, validated. */
-export function resolveConfig(base: Raw, configFile: string | undefined, sets: string[]): Config {
-  let raw = structuredClone(base);
-  if (configFile) {
-    for (const [section, values] of Object.entries(readConfigFile(configFile))) {
-      if (!values || typeof values !== 'object' || Array.isArray(values)) {
-        throw new ConfigError(`config file ${configFile}: section "${section}" must be an object of keys, got ${JSON.stringify(values)}`);
-      }
-      raw[section] = { ...(raw[section] ?? {}), ...values };
+const PRESETS = fileURLToPath(new URL('./presets/', import.meta.url));
+
+/** Names of the shipped presets (pipeline/presets/<name>.yaml). */
+export function presetNames(): string[] {
+  return readdirSync(PRESETS).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+}
+
+function presetFile(name: string): string {
+  const path = `${PRESETS}${name}.yaml`;
+  if (!/^[a-z0-9-]+$/.test(name) || !existsSync(path)) throw new ConfigError(`--preset ${name}: no such preset (presets: ${presetNames().join(', ')})`);
+  return path;
+}
+
+function mergeFile(raw: Raw, path: string): Raw {
+  const out = structuredClone(raw);
+  for (const [section, values] of Object.entries(readConfigFile(path))) {
+    if (!values || typeof values !== 'object' || Array.isArray(values)) {
+      throw new ConfigError(`config file ${path}: section "${section}" must be an object of keys, got ${JSON.stringify(values)}`);
     }
+    out[section] = { ...(out[section] ?? {}), ...values };
   }
-  raw = applySets(raw, sets);
-  return validateConfig(raw);
+  return out;
+}
+
+export interface ConfigSources {
+  preset?: string | undefined;
+  file?: string | undefined;
+  sets?: string[] | undefined;
+}
+
+/** base → preset → file → sets, validated. */
+export function resolveConfig(base: Raw, sources: ConfigSources = {}): Config {
+  let raw = structuredClone(base);
+  if (sources.preset) raw = mergeFile(raw, presetFile(sources.preset));
+  if (sources.file) raw = mergeFile(raw, sources.file);
+  return validateConfig(applySets(raw, sources.sets ?? []));
 }
 
 /** Dotted keys whose values differ between two config slices. */

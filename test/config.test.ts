@@ -34,7 +34,7 @@ test('--set parses numbers and strings and rejects unknown keys', () => {
 test('bad values name the key, the value and what is allowed', () => {
   const bad = (sets: string[]) => {
     try {
-      resolveConfig({}, undefined, sets);
+      resolveConfig({}, { sets });
     } catch (e) {
       assert.ok(e instanceof ConfigError);
       return e.message;
@@ -53,12 +53,20 @@ test('config files (JSON and YAML) apply over the base, then --set', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'c.yaml'), 'train:\n  steps: 100\n  lr: 0.02\n');
   writeFileSync(join(dir, 'c.json'), JSON.stringify({ generate: { seed: 9 } }));
-  const c = resolveConfig({ train: { steps: 5 } }, join(dir, 'c.yaml'), ['train.lr=0.5']);
+  const c = resolveConfig({ train: { steps: 5 } }, { file: join(dir, 'c.yaml'), sets: ['train.lr=0.5'] });
   assert.equal(c.train.steps, 100);
   assert.equal(c.train.lr, 0.5);
-  assert.equal(resolveConfig({}, join(dir, 'c.json'), []).generate.seed, 9);
+  assert.equal(resolveConfig({}, { file: join(dir, 'c.json') }).generate.seed, 9);
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ trian: { steps: 1 } }));
-  assert.throws(() => resolveConfig({}, join(dir, 'bad.json'), []), /trian: unknown key/);
+  assert.throws(() => resolveConfig({}, { file: join(dir, 'bad.json') }), /trian: unknown key/);
   writeFileSync(join(dir, 'broken.json'), '{');
-  assert.throws(() => resolveConfig({}, join(dir, 'broken.json'), []), /broken\.json is not valid/);
+  assert.throws(() => resolveConfig({}, { file: join(dir, 'broken.json') }), /broken\.json is not valid/);
+});
+
+test('presets apply before --config and --set; an unknown preset is named', () => {
+  const c = resolveConfig({}, { preset: 'smoke', sets: ['train.steps=7'] });
+  assert.equal(c.train.steps, 7);
+  assert.equal(c.train.checkpoint_every, 50);
+  assert.equal(resolveConfig({}, { preset: 'smoke' }).train.steps, 300);
+  assert.throws(() => resolveConfig({}, { preset: 'quick' }), /--preset quick: no such preset \(presets: smoke\)/);
 });

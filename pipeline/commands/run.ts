@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { readSavedConfig, configPath, writeSavedConfig } from '../../stages/lib/run-dir.ts';
 import { STAGES, STAGE_NAMES, isStageName, type StageName } from '../../stages/registry.ts';
-import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, parse, runFlags, type Command } from '../command.ts';
+import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';
 import { runStatus, stageStatus, type StageStatus } from '../freshness.ts';
 import { artifactsRoot, newRunId, resolveRunId, touchRun } from '../runs.ts';
@@ -58,7 +58,7 @@ ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
     const runDir = join(root, runId);
     const existing = existsSync(configPath(runDir));
     // Validate everything before writing anything.
-    const config = resolveConfig(existing ? readSavedConfig(runDir) : {}, values.config, values.set ?? []);
+    const config = resolveConfig(existing ? readSavedConfig(runDir) : {}, configSources(values));
     const before = runStatus(runDir, config);
     for (const stage of stages) {
       for (const dep of STAGES[stage].deps) {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configPath, readSavedConfig } from '../../stages/lib/run-dir.ts';
-import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, configFlags, parse, runFlags, type Command } from '../command.ts';
+import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';
 import { runStatus } from '../freshness.ts';
 import { artifactsRoot, resolveRunId } from '../runs.ts';
@@ -25,7 +25,7 @@ ${CONFIG_FLAGS_HELP}
     const runId = resolveRunId(root, values.run ?? 'latest');
     const runDir = join(root, runId);
     if (!existsSync(configPath(runDir))) throw new Error(`run ${runId} does not exist under ${root}`);
-    const config = resolveConfig(readSavedConfig(runDir), values.config, values.set ?? []);
+    const config = resolveConfig(readSavedConfig(runDir), configSources(values));
     const statuses = [...runStatus(runDir, config).values()];
     if (values.json) {
       process.stdout.write(JSON.stringify({ run: runId, stages: statuses }, null, 2) + '\n');
