@@ -1,0 +1,112 @@
+// The health of one λ̂ estimate, from its traces and the sampler settings: what
+// schemas/health.ts records, and each problem as a sentence that names the estimate. The
+// sampling stages (estimate, sweep, calibration) call estimateHealth once per estimate and
+// write healthFile(...) as health.json.
+import { HEALTH_SCHEMA_ID, HEALTH_SCHEMA_VERSION, type EstimateHealth, type Health } from '../../schemas/health.ts';
+import { rowsOf, splitChains } from './chains.ts';
+import { effectiveSampleSize } from './ess.ts';
+import { splitRhat } from './rhat.ts';
+import { stationarity } from './stationarity.ts';
+
+/** BDA3's threshold for its (non-rank-normalised) split-R̂. */
+export const R_HAT_LIMIT = 1.1;
+/** ESS below this fraction of the draws: bayesplot's "neff ratio" warning level. */
+export const ESS_RATIO_LIMIT = 0.1;
+/** Per-step noise larger than the weights themselves: a step can move w further than |w|. */
+export const NOISE_RATIO_LIMIT = 1;
+
+export interface HealthInput {
+  /** Names the estimate in every warning, e.g. "checkpoint step 5500". */
+  label: string;
+  chains: number;
+  draws: number;
+  /** Loss and llc traces, [chains, draws] row-major, as the trace files hold them. */
+  loss: Float32Array;
+  llc: Float32Array;
+  /** Chains the sampler marked diverged (a chain with a non-finite value counts anyway). */
+  diverged: readonly { chain: number }[];
+  /** The λ̂ the stage reports for this estimate (null when every chain diverged). */
+  llcMean: number | null;
+  /** SGLD step size ε and noise level σ. */
+  lr: number;
+  noiseLevel: number;
+  /** The starting point w₀ (the checkpoint's weights), flat. */
+  weights: Float32Array;
+}
+
+const fmt = (x: number) => String(Number(x.toPrecision(3)));
+
+function rms(w: Float32Array): number {
+  let s = 0;
+  for (const v of w) s += v * v;
+  return Math.sqrt(s / w.length);
+}
+
+function isFiniteRow(row: Float32Array): boolean {
+  return row.every(Number.isFinite);
+}
+
+/** Chains that are neither marked diverged nor hold a non-finite loss or llc. */
+function keptChains(h: HealthInput): number[] {
+  const marked = new Set(h.diverged.map((d) => d.chain));
+  return Array.from({ length: h.chains }, (_, c) => c).filter(
+    (c) => !marked.has(c) && isFiniteRow(h.loss.subarray(c * h.draws, (c + 1) * h.draws)) && isFiniteRow(h.llc.subarray(c * h.draws, (c + 1) * h.draws)),
+  );
+}
+
+export function estimateHealth(h: HealthInput): EstimateHealth {
+  if (h.loss.length !== h.chains * h.draws || h.llc.length !== h.chains * h.draws) {
+    throw new Error(`${h.label}: traces hold ${h.loss.length} loss and ${h.llc.length} llc values, expected ${h.chains} chains × ${h.draws} draws`);
+  }
+  const kept = keptChains(h);
+  const loss = rowsOf(h.loss, h.draws, kept);
+  const llc = rowsOf(h.llc, h.draws, kept);
+  const rHat = kept.length ? splitRhat(loss) : null;
+  const ess = kept.length ? effectiveSampleSize(splitChains(loss)) : null;
+  const halves = kept.length ? stationarity(llc) : null;
+  const noise = Math.sqrt(h.lr) * h.noiseLevel;
+  const weightRms = rms(h.weights);
+  // JSON has no Infinity; all-zero weights are not a checkpoint anyone trains.
+  const noiseRatio = weightRms > 0 ? noise / weightRms : noise > 0 ? Number.MAX_VALUE : 0;
+  const divergedCount = h.chains - kept.length;
+  const draws = kept.length * h.draws;
+
+  const warnings: string[] = [];
+  const warn = (text: string) => warnings.push(`${h.label}: ${text}`);
+  if (divergedCount === h.chains) warn(`all ${h.chains} chains diverged (NaN or infinite loss): there is no λ̂`);
+  else if (divergedCount > 0) warn(`${divergedCount} of ${h.chains} chains diverged (NaN or infinite loss); λ̂ comes from the other ${kept.length}`);
+  if (h.llcMean !== null && h.llcMean < 0) {
+    warn(`λ̂ = ${fmt(h.llcMean)} is negative: the chains found lower loss than the checkpoint's own, so it is not a local minimum of the localized posterior and λ̂ means nothing here`);
+  }
+  if (rHat !== null && rHat > R_HAT_LIMIT) warn(`split-R̂ = ${fmt(rHat)} (above ${R_HAT_LIMIT}): the chains, or the halves of a chain, disagree — they have not mixed`);
+  if (ess !== null && ess < ESS_RATIO_LIMIT * draws) {
+    warn(`effective sample size ${fmt(ess)} of ${draws} draws (below ${ESS_RATIO_LIMIT * 100}%): the draws are strongly autocorrelated and λ̂ rests on few independent values`);
+  }
+  if (halves?.nonstationary) {
+    warn(`the llc trace drifts from ${fmt(halves.first)} (first half) to ${fmt(halves.second)} (second half), ${fmt(Math.abs(halves.z))} standard errors apart: the chains are not stationary; more burn-in or more draws are needed`);
+  }
+  if (noiseRatio > NOISE_RATIO_LIMIT) {
+    warn(`the per-step noise √ε·σ = ${fmt(noise)} is ${fmt(noiseRatio)}× the RMS of the checkpoint's weights (${fmt(weightRms)}): each SGLD step can move the weights further than their own size, so the chains do not stay near w₀`);
+  }
+
+  return {
+    label: h.label,
+    chains: h.chains,
+    draws: h.draws,
+    r_hat: rHat,
+    ess,
+    llc_mean: h.llcMean,
+    negative_llc: h.llcMean !== null && h.llcMean < 0,
+    diverged_chains: divergedCount,
+    first_half_llc: halves?.first ?? null,
+    second_half_llc: halves?.second ?? null,
+    nonstationary: halves?.nonstationary ?? false,
+    noise_to_weight_rms: noiseRatio,
+    warnings,
+  };
+}
+
+/** health.json's content. */
+export function healthFile(estimates: EstimateHealth[]): Health {
+  return { schema: HEALTH_SCHEMA_ID, schema_version: HEALTH_SCHEMA_VERSION, estimates };
+}
