@@ -1,10 +1,12 @@
 // SGLD chain-steps per second on this machine: the seed model (fixture weights, the
-// training split, batch 256) with 1, 8 and 64 chains batched in one session, at 1 and 2
-// onnxruntime intra-op threads, plus the PyTorch-exported ONNX model (one chain per
-// session, as `pipeline llc` runs it). Times whole sampleChains calls, session creation
-// included. devinterp 1.3.2 on the same kind of CPU: ≈ 20–25 chain-steps/s (FACTS.md).
-//   node --import tsx bench/sgld.ts [--chains 1,8,64] [--threads 1,2] [--steps 40]
+// training split, batch 256) with 1, 8 and 64 chains batched as the estimate stage batches
+// them (at most SAMPLER_DEFAULTS.maxChains per session), at 1 and 2 onnxruntime intra-op
+// threads, plus the PyTorch-exported ONNX model (one chain per session, as `pipeline llc`
+// runs it). Times whole sampleChains calls, graph building and session creation included.
+// devinterp 1.3.2 on the same kind of CPU: ≈ 20–25 chain-steps/s (FACTS.md).
+//   node --import tsx bench/sgld.ts [--chains 1,8,64] [--threads 1,2] [--steps 40] [--device cpu|cuda]
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
@@ -14,11 +16,16 @@ import { buildSeedModel } from '../stages/model/seed-model.ts';
 import { readStateDict } from '../stages/model/state-dict.ts';
 import { DataType } from '../stages/onnx/ir.ts';
 import { readModelFile } from '../stages/onnx/io.ts';
+import type { Device } from '../stages/onnx/ort.ts';
 import { flatParameters, importOnnxModel, seedSgldModel, type SgldModel } from '../stages/sgld/model.ts';
 import { sampleChains, SAMPLER_DEFAULTS, type Dataset } from '../stages/sgld/sampler.ts';
 
 const FIXTURE = '/work/shared/fixtures/seed-step5500';
-const { values } = parseArgs({ options: { chains: { type: 'string', default: '1,8,64' }, threads: { type: 'string', default: '1,2' }, steps: { type: 'string', default: '40' } } });
+const { values } = parseArgs({
+  options: { chains: { type: 'string', default: '1,8,64' }, threads: { type: 'string', default: '1,2' }, steps: { type: 'string', default: '40' }, device: { type: 'string', default: 'cpu' } },
+});
+if (values.device !== 'cpu' && values.device !== 'cuda') throw new Error(`--device ${values.device}: expected cpu or cuda`);
+const device: Device = values.device;
 const list = (s: string) => s.split(',').map(Number);
 
 const source = `${FIXTURE}/train.safetensors`;
@@ -27,20 +34,20 @@ const x = requireTensor(tensors, 'x', source, 'I64');
 const y = requireTensor(tensors, 'y', source, 'F32');
 const data: Dataset = { x: { dataType: DataType.INT64, dims: x.shape, data: x.data }, y: { dataType: DataType.FLOAT, dims: y.shape, data: y.data } };
 
-const cfg = { ...SEED_MODEL_CONFIG, dropout: 0 };
+const cfg = SEED_MODEL_CONFIG;
 const seed = seedSgldModel(cfg);
-const seedW0 = flatParameters(buildSeedModel(cfg, { training: false, weights: readStateDict(`${FIXTURE}/weights.safetensors`, seed.params).weights }), seed.params, 'fixture');
+const seedW0 = flatParameters(buildSeedModel(cfg, { training: false, weights: readStateDict(`${FIXTURE}/weights.safetensors`, seed.params).weights }), seed.params, 'fixture weights');
 const imported = importOnnxModel(readModelFile(`${FIXTURE}/model.onnx`), `${FIXTURE}/model.onnx`);
 
 async function chainStepsPerSecond(model: SgldModel, w0: Float32Array, chains: number, threads: number, steps: number): Promise<number> {
   const specs = Array.from({ length: chains }, (_, c) => ({ w0, lr: 1e-3, nbeta: 2, localization: 5, weightDecay: 0, noiseLevel: 1, rng: new Pcg32(0, c) }));
   const started = performance.now();
-  await sampleChains(model, specs, data, { ...SAMPLER_DEFAULTS, device: 'cpu', threads, maxChains: chains, batchSize: 256, schedule: { burnin: 0, draws: steps, thin: 1 } });
+  await sampleChains(model, specs, data, { ...SAMPLER_DEFAULTS, device, threads, batchSize: 256, schedule: { burnin: 0, draws: steps, thin: 1 } });
   return (chains * steps) / ((performance.now() - started) / 1000);
 }
 
 const steps = Number(values.steps);
-process.stdout.write(`SGLD chain-steps/s, onnxruntime ${ort.env.versions.common} CPU, ${steps} steps per chain, ${SAMPLER_DEFAULTS.stepsPerRun} per run\n`);
+process.stdout.write(`SGLD chain-steps/s, onnxruntime ${ort.env.versions.common} ${device === 'cpu' ? `CPU (${cpus()[0]?.model ?? '?'})` : 'CUDA'}, ${steps} steps per chain, ${SAMPLER_DEFAULTS.stepsPerRun} per run, ≤ ${SAMPLER_DEFAULTS.maxChains} chains per session\n`);
 process.stdout.write(`model                      chains  threads  chain-steps/s\n`);
 for (const threads of list(values.threads)) {
   for (const chains of list(values.chains)) {

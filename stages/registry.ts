@@ -15,7 +15,7 @@ export interface StageDef {
   summary: string;
 }
 
-export const STAGE_NAMES = ['generate', 'train', 'export'] as const;
+export const STAGE_NAMES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const STAGES: Record<StageName, StageDef> = {
@@ -41,7 +41,36 @@ export const STAGES: Record<StageName, StageDef> = {
     outputSchema: { id: 'llc-pipeline/onnx-export', version: 1 },
     summary: 'every checkpoint as an eval-mode ONNX model, checked against tfjs in onnxruntime',
   },
+  estimate: {
+    name: 'estimate',
+    deps: ['generate', 'export'],
+    slice: (c) => ({ estimate: c.estimate }),
+    outputSchema: { id: 'llc-pipeline/llc-estimates', version: 1 },
+    summary: 'λ̂ of every checkpoint by SGLD in onnxruntime (SPEC §4)',
+  },
+  sweep: {
+    name: 'sweep',
+    deps: ['generate', 'export'],
+    slice: (c) => ({ sweep: c.sweep, estimate: samplerSettings(c) }),
+    outputSchema: { id: 'llc-pipeline/sweep', version: 1 },
+    summary: 'the ε × nβ calibration grid on one checkpoint (SPEC §5)',
+  },
+  calibration: {
+    name: 'calibration',
+    deps: ['generate', 'export'],
+    slice: (c) => ({ calibration: c.calibration, estimate: samplerSettings(c) }),
+    outputSchema: { id: 'llc-pipeline/calibration', version: 1 },
+    summary: 'the long λ̂ trace on one checkpoint (SPEC §4)',
+  },
+    summary: 'one self-contained HTML report: every chart of SPEC §6, config, versions, devices, timings, sampler health',
+  },
 };
+
+/** The estimate keys the sweep and calibration share: loader, seeds, λ, σ and device. */
+function samplerSettings(c: Config) {
+  const { batch_size, seed, weight_decay, noise_level, device } = c.estimate;
+  return { batch_size, seed, weight_decay, noise_level, device };
+}
 
 export function isStageName(name: string): name is StageName {
   return (STAGE_NAMES as readonly string[]).includes(name);

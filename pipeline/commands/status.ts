@@ -33,7 +33,7 @@ ${CONFIG_FLAGS_HELP}
       process.stdout.write(`run ${runId}\n`);
       for (const s of statuses) {
         const when = s.endedAt ? ` (finished ${s.endedAt})` : '';
-        process.stdout.write(`  ${s.stage.padEnd(10)} ${s.state}${s.state === 'fresh' ? when : `: ${s.reasons.join('; ')}`}\n`);
+        process.stdout.write(`  ${s.stage.padEnd(12)} ${s.state}${s.state === 'fresh' ? when : `: ${s.reasons.join('; ')}`}\n`);
       }
     }
     return 0;

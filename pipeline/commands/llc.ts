@@ -1,0 +1,180 @@
+// `pipeline llc`: λ̂ of any ONNX model a user brings, on their own data, with devinterp's
+// SGLD settings. The model's float initializers are the sampled weights; it has no chain
+// axis, so its chains run one after another.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { EstimateConfig } from '../../schemas/config.ts';
+import { LLC_SUMMARY_SCHEMA_ID, LLC_SUMMARY_SCHEMA_VERSION, type LlcSummary } from '../../schemas/llc-summary.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../../stages/lib/atomic.ts';
+import { Progress } from '../../stages/lib/progress.ts';
+import { encodeSafetensors } from '../../stages/lib/safetensors.ts';
+import { decodeModel } from '../../stages/onnx/io.ts';
+import { checkPrediction, readDataset } from '../../stages/sgld/dataset.ts';
+import { resolveDevice } from '../../stages/sgld/device.ts';
+import { chainStepsOf, divergenceWarning, runLlc } from '../../stages/sgld/llc.ts';
+import { importOnnxModel } from '../../stages/sgld/model.ts';
+import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
+import { traceTensors } from '../../stages/sgld/trace.ts';
+import { UsageError, parse, type Command } from '../command.ts';
+
+/** Flag → estimate config key, for the knobs the two share. */
+const KNOBS = {
+  lr: 'lr',
+  nbeta: 'nbeta',
+  localization: 'localization',
+  'weight-decay': 'weight_decay',
+  'noise-level': 'noise_level',
+  chains: 'num_chains',
+  draws: 'num_draws',
+  burnin: 'num_burnin_steps',
+  thin: 'num_steps_bw_draws',
+  'batch-size': 'batch_size',
+  seed: 'seed',
+  device: 'device',
+} as const;
+
+const defaults = EstimateConfig.parse({});
+
+const FLAGS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  loss: { type: 'string' },
+  out: { type: 'string' },
+  threads: { type: 'string' },
+  ...Object.fromEntries(Object.keys(KNOBS).map((k) => [k, { type: 'string' }])),
+} as const;
+
+export const llcCommand: Command = {
+  usage: `pipeline llc --model m.onnx --data d.safetensors --out summary.json [options]
+
+Estimates λ̂ of an ONNX model at its own weights with SGLD as devinterp 1.3 does
+(SPEC.md §4). The model's float initializers are the sampled weights; its data input
+is fed the rows of x, its output is compared with y by MSE (the mean over all elements
+of a minibatch); minibatches cycle a reshuffled loader. Writes summary.json and, beside
+it, <name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).
+
+Required:
+  --model <file>        the ONNX model (opset ≥ 13, no control flow)
+  --data <file>         safetensors with x (model input rows) and y (float32 targets)
+  --out <file>          where to write the summary JSON
+
+Options (defaults: the estimate config's):
+  --input <name>        the model input the rows of x feed (default: its only input)
+  --output <name>       the model output compared with y (default: its only output)
+  --loss mse            the loss (only mse)
+  --lr <ε>              SGLD step size (default ${defaults.lr})
+  --nbeta <nβ|auto>     inverse temperature; auto = m/ln m, m the batch size (default ${defaults.nbeta})
+  --localization <γ>    pull towards the initial weights (default ${defaults.localization})
+  --weight-decay <λ>    (default ${defaults.weight_decay})
+  --noise-level <σ>     (default ${defaults.noise_level})
+  --chains <n>          number of chains (default ${defaults.num_chains})
+  --draws <n>           draws per chain (default ${defaults.num_draws})
+  --burnin <n>          burn-in steps (default ${defaults.num_burnin_steps})
+  --thin <n>            steps between draws (default ${defaults.num_steps_bw_draws})
+  --batch-size <m>      minibatch size (default ${defaults.batch_size})
+  --seed <n>            seed of the minibatch order and the noise (default ${defaults.seed})
+  --device <d>          auto | cpu | cuda (default ${defaults.device}; cuda never falls back to cpu)
+  --threads <n>         onnxruntime intra-op threads (default ${SAMPLER_DEFAULTS.threads})
+  -h, --help            this text`,
+
+  async main(argv) {
+    const { values } = parse(argv, FLAGS);
+    const v = values as Record<string, string | undefined>;
+    for (const required of ['model', 'data', 'out'] as const) if (!v[required]) throw new UsageError(`--${required} is required`);
+    if ((v.loss ?? 'mse') !== 'mse') throw new UsageError(`--loss ${v.loss}: only mse is supported`);
+    const settings = parseKnobs(v);
+    const threads = positiveInt('threads', v.threads ?? String(SAMPLER_DEFAULTS.threads));
+    const [modelPath, dataPath, outPath] = [v.model!, v.data!, v.out!];
+
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(modelPath);
+    } catch (e) {
+      throw new Error(`cannot read the model: ${(e as Error).message}`);
+    }
+    const onnx = decodeModel(bytes, modelPath);
+    const imported = importOnnxModel(onnx, modelPath, v.input, v.output);
+    const data = readDataset(dataPath, imported, onnx);
+    const { device, reason } = await resolveDevice(settings.device);
+    process.stderr.write(`llc: device ${device} (${reason}), onnxruntime ${ort.env.versions.common}, ${imported.w0.length} weights, ${data.x.dims[0]} rows\n`);
+    await checkPrediction(bytes, imported, data, device, modelPath);
+
+    const progress = new Progress('llc', chainStepsOf(settings, 1));
+    let done = 0;
+    const started = performance.now();
+    const [result] = await runLlc(imported.model, [{ w0: imported.w0, key: 0 }], data, settings, {
+      ...SAMPLER_DEFAULTS,
+      device,
+      threads,
+      onProgress: (n) => progress.update((done += n)),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const r = result!;
+    for (const d of r.divergences) process.stderr.write(divergenceWarning(d, modelPath) + '\n');
+
+    const trace = `${basename(outPath).replace(/\.json$/i, '')}.trace.safetensors`;
+    writeFileAtomic(join(dirname(outPath), trace), encodeSafetensors(traceTensors(r.estimate)));
+    const summary: LlcSummary = {
+      schema: LLC_SUMMARY_SCHEMA_ID,
+      schema_version: LLC_SUMMARY_SCHEMA_VERSION,
+      model: modelPath,
+      data: dataPath,
+      input: imported.input,
+      output: imported.output,
+      loss: 'mse',
+      llc_mean: r.estimate.llcMean,
+      llc_std: r.estimate.llcStd,
+      llc_per_chain: r.estimate.llcPerChain,
+      init_loss: r.initLoss,
+      nbeta: r.nbeta,
+      num_chains: settings.num_chains,
+      num_draws: settings.num_draws,
+      num_burnin_steps: settings.num_burnin_steps,
+      num_steps_bw_draws: settings.num_steps_bw_draws,
+      lr: settings.lr,
+      localization: settings.localization,
+      weight_decay: settings.weight_decay,
+      noise_level: settings.noise_level,
+      batch_size: settings.batch_size,
+      seed: settings.seed,
+      diverged: r.divergences,
+      trace,
+      device,
+      onnxruntime: ort.env.versions.common,
+      seconds,
+      chain_steps_per_s: done / seconds,
+    };
+    writeJsonAtomic(outPath, summary);
+    const std = r.estimate.llcStd === null ? '' : ` ± ${r.estimate.llcStd.toPrecision(4)} (std over chains)`;
+    process.stdout.write(`λ̂ = ${r.estimate.llcMean?.toPrecision(4) ?? 'undefined (every chain diverged)'}${std}, init_loss ${r.initLoss.toPrecision(4)}, nβ ${r.nbeta.toPrecision(4)} → ${outPath}\n`);
+    return r.estimate.llcMean === null ? 1 : 0;
+  },
+};
+
+/** The sampler knobs from their flags, validated by the estimate config's schema. */
+function parseKnobs(v: Record<string, string | undefined>) {
+  const raw: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(KNOBS)) {
+    const text = v[flag];
+    if (text === undefined) continue;
+    raw[key] = key === 'device' || (key === 'nbeta' && text === 'auto') ? text : Number(text);
+  }
+  const r = EstimateConfig.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = String(issue.path[0]);
+    const flag = Object.entries(KNOBS).find(([, k]) => k === key)?.[0] ?? key;
+    const allowed = EstimateConfig.shape[key as keyof typeof EstimateConfig.shape]?.description;
+    throw new UsageError(`--${flag} ${v[flag]}: expected ${allowed ?? issue.message}`);
+  }
+  return r.data;
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} ${text}: expected a positive integer`);
+  return n;
+}

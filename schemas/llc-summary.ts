@@ -1,0 +1,43 @@
+// `pipeline llc --out summary.json`: λ̂ of a user's ONNX model. The trace file beside it
+// holds `loss` and `llc` [chains, draws] and `llc_mean`, `llc_std` [draws].
+import { z } from 'zod';
+import { Divergence } from './estimate.ts';
+
+export const LLC_SUMMARY_SCHEMA_ID = 'llc-pipeline/llc-summary';
+export const LLC_SUMMARY_SCHEMA_VERSION = 1;
+
+export const LlcSummary = z
+  .object({
+    schema: z.literal(LLC_SUMMARY_SCHEMA_ID),
+    schema_version: z.literal(LLC_SUMMARY_SCHEMA_VERSION),
+    model: z.string(),
+    data: z.string(),
+    input: z.string(),
+    output: z.string(),
+    loss: z.literal('mse'),
+    /** Over chains that did not diverge; null when none is left (std: fewer than two). */
+    llc_mean: z.number().nullable(),
+    llc_std: z.number().nullable(),
+    llc_per_chain: z.array(z.number().nullable()),
+    init_loss: z.number(),
+    nbeta: z.number(),
+    num_chains: z.number().int().positive(),
+    num_draws: z.number().int().positive(),
+    num_burnin_steps: z.number().int().min(0),
+    num_steps_bw_draws: z.number().int().positive(),
+    lr: z.number(),
+    localization: z.number(),
+    weight_decay: z.number(),
+    noise_level: z.number(),
+    batch_size: z.number().int().positive(),
+    seed: z.number().int(),
+    diverged: z.array(Divergence),
+    /** The trace file, relative to this summary's folder. */
+    trace: z.string(),
+    device: z.enum(['cpu', 'cuda']),
+    onnxruntime: z.string(),
+    seconds: z.number(),
+    chain_steps_per_s: z.number(),
+  })
+  .strict();
+export type LlcSummary = z.infer<typeof LlcSummary>;

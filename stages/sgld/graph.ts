@@ -1,0 +1,189 @@
+// The SGLD step as an ONNX graph (SPEC.md §4, DESIGN.md). All chains' weights are one flat
+// input params [C,P]; a Loop runs K steps per session.run, each step
+//   loss_c = Σ_rows weight·(pred − y)²        (the minibatch MSE of chain c)
+//   dw     = nβ·∇loss_c + λ·w + γ·(w − w₀)
+//   w     ← w − (ε/2)·dw + √ε·σ·N(0, 1)
+// in devinterp's order of operations, with the pre-update loss as scan output [K,C]. The
+// gradient is that of Σ_c loss_c, which gives every chain its own gradient since chains
+// share nothing. Each chain's noise is its own RandomNormal node with its own seed, so a
+// chain's noise does not depend on the chains beside it; onnxruntime's random kernels keep
+// their state across Loop iterations and session.run calls (test/sgld-graph.test.ts).
+// Minibatches come as row indices and loss weights [K,C,B] plus each step's width [K]:
+// the step computes only that many rows, so a pass's short last batch is cheaper.
+import { addGradients } from '../autodiff/grad.ts';
+import { GraphBuilder, attr } from '../onnx/builder.ts';
+import { DataType, IR_VERSION, elementCount, type Dim, type Graph, type Model, type ValueInfo } from '../onnx/ir.ts';
+import type { SgldModel } from './model.ts';
+import { optimizeForward } from './optimize.ts';
+
+/** Graph input and output names. */
+export const IO = {
+  params: 'params',
+  w0: 'w0',
+  lr: 'lr',
+  nbeta: 'nbeta',
+  localization: 'localization',
+  weightDecay: 'weight_decay',
+  noiseLevel: 'noise_level',
+  batchIndices: 'batch_indices',
+  batchWeights: 'batch_weights',
+  batchWidths: 'batch_widths',
+  x: 'x',
+  y: 'y',
+  paramsOut: 'params_out',
+  loss: 'loss',
+} as const;
+
+/** The per-chain hyperparameters, each fed as [C,1]. */
+export const HYPERPARAMETERS = [IO.lr, IO.nbeta, IO.localization, IO.weightDecay, IO.noiseLevel] as const;
+
+export interface GraphShape {
+  chains: number;
+  /** Rows per minibatch (the padded batch width). */
+  batch: number;
+  /** Shape of one row of x and of y. */
+  xRow: number[];
+  yRow: number[];
+}
+
+export function parameterTotal(model: SgldModel): number {
+  return model.params.reduce((n, p) => n + elementCount(p.shape), 0);
+}
+
+function modelOfGraph(graph: Graph, model: SgldModel): Model {
+  return {
+    irVersion: IR_VERSION,
+    // Our own ops are valid from opset 17 on; an imported model may need a later one.
+    opsetImports: [{ domain: '', version: Math.max(17, model.opset) }],
+    producerName: 'llc-pipeline',
+    producerVersion: '0.1.0',
+    graph,
+  };
+}
+
+/** Data inputs shared by both graphs: the training set and its minibatch schedule. */
+function dataInputs(model: SgldModel, s: GraphShape, batchLead: Dim[]): ValueInfo[] {
+  return [
+    { name: IO.batchIndices, elemType: DataType.INT64, shape: [...batchLead, s.chains, s.batch] },
+    { name: IO.batchWeights, elemType: DataType.FLOAT, shape: [...batchLead, s.chains, s.batch] },
+    { name: IO.x, elemType: model.inputType, shape: ['rows', ...s.xRow] },
+    { name: IO.y, elemType: DataType.FLOAT, shape: ['rows', ...s.yRow] },
+  ];
+}
+
+/**
+ * Writes the per-chain minibatch loss [C] at the flat weights `params` [C,P], for the
+ * minibatch rows `indices` [C,B] with loss weights `weights` [C,B] (1/(rows·elements) for
+ * the rows of the batch, 0 for padding).
+ */
+function minibatchLoss(g: GraphBuilder, model: SgldModel, s: GraphShape, params: string, indices: string, weights: string): string {
+  const sizes = model.params.map((p) => elementCount(p.shape));
+  const pieces = sizes.length > 1 ? g.node('Split', [params, g.ints(sizes)], { axis: attr.int(1) }, { outputs: sizes.length }) : [params];
+  const values = new Map(
+    model.params.map((p, i) => [p.name, g.op('Reshape', [pieces[i]!, g.ints(model.chainAxis ? [s.chains, ...p.shape] : p.shape)])]),
+  );
+  const pred = model.forward(g, g.op('Gather', [IO.x, indices], { axis: attr.int(0) }), (name, shape) => {
+    const v = values.get(name);
+    const p = model.params.find((q) => q.name === name);
+    if (v === undefined || p?.shape.join() !== shape.join()) throw new Error(`sgld graph: the forward pass asks for parameter "${name}" [${shape}], which is not among the sampled parameters`);
+    return v;
+  }, s.chains);
+  const diff = g.op('Sub', [pred, g.op('Gather', [IO.y, indices], { axis: attr.int(0) })]);
+  const rowAxes = s.yRow.map((_, i) => i + 2);
+  const rowWeights = rowAxes.length ? g.op('Unsqueeze', [weights, g.ints(rowAxes)]) : weights;
+  const weighted = g.op('Mul', [g.op('Mul', [diff, diff]), rowWeights]);
+  return g.op('ReduceSum', [weighted, g.ints([1, ...rowAxes])], { keepdims: attr.int(0) });
+}
+
+/** Forward only: per-chain loss [C] at params [C,P] on one minibatch per chain (init_loss). */
+export function buildLossGraph(model: SgldModel, s: GraphShape): Model {
+  checkShape(model, s);
+  const g = new GraphBuilder('minibatch_loss');
+  const P = parameterTotal(model);
+  g.input(IO.params, DataType.FLOAT, [s.chains, P]);
+  for (const v of dataInputs(model, s, [])) g.input(v.name, v.elemType, v.shape);
+  const loss = minibatchLoss(g, model, s, IO.params, IO.batchIndices, IO.batchWeights);
+  g.op('Identity', [loss], {}, { outputs: [IO.loss] });
+  g.output(IO.loss, DataType.FLOAT, [s.chains]);
+  return modelOfGraph(optimizeForward(g.build(), Math.max(17, model.opset)), model);
+}
+
+/**
+ * K SGLD steps per run for C chains; `noiseSeeds[c]` seeds chain c's noise (an integer
+ * below 2^24: the attribute is a float32).
+ */
+export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: readonly number[]): Model {
+  checkShape(model, s);
+  if (noiseSeeds.length !== s.chains) throw new Error(`sgld graph: ${noiseSeeds.length} noise seeds for ${s.chains} chains`);
+  for (const seed of noiseSeeds) if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24) throw new Error(`sgld graph: noise seed ${seed} is not an integer in [0, 2^24)`);
+  const P = parameterTotal(model);
+  const C = s.chains;
+  const opset = Math.max(17, model.opset);
+
+  const g = new GraphBuilder('sgld');
+  const flat = [C, P];
+  const perChain = [C, 1];
+  g.input(IO.params, DataType.FLOAT, flat);
+  g.input(IO.w0, DataType.FLOAT, flat);
+  for (const h of HYPERPARAMETERS) g.input(h, DataType.FLOAT, perChain);
+  const data = [...dataInputs(model, s, ['steps']), { name: IO.batchWidths, elemType: DataType.INT64, shape: ['steps'] }];
+  for (const v of data) g.input(v.name, v.elemType, v.shape);
+  const halfLr = g.op('Mul', [IO.lr, g.scalar(0.5)], {}, { outputs: ['half_lr'] });
+  const noiseScale = g.op('Mul', [g.op('Sqrt', [IO.lr]), IO.noiseLevel], {}, { outputs: ['noise_scale'] });
+  const steps = g.op('Gather', [g.op('Shape', [IO.batchIndices]), g.constant({ dataType: DataType.INT64, dims: [], data: BigInt64Array.of(0n) })]);
+
+  // The step: forward and loss, then its gradient, then the update.
+  const step = new GraphBuilder('sgld_step', 'step/');
+  const iter = step.input('step/iter', DataType.INT64, []);
+  const condIn = step.input('step/cond', DataType.BOOL, []);
+  const w = step.input('step/params', DataType.FLOAT, flat);
+  const gather = (src: string) => step.op('Gather', [src, iter], { axis: attr.int(0) });
+  // Only the step's batch width is computed: the short last batch of a pass costs less.
+  const width = step.op('Reshape', [gather(IO.batchWidths), step.ints([1])]);
+  // (The Reshape restates the chain axis, which static shape inference loses in a Slice
+  // with a runtime end; the rewrites in optimize.ts need it.)
+  const used = (src: string) => step.op('Reshape', [step.op('Slice', [gather(src), step.ints([0]), width, step.ints([1])]), step.ints([C, -1])]);
+  const loss = minibatchLoss(step, model, s, w, used(IO.batchIndices), used(IO.batchWeights));
+  const total = step.op('ReduceSum', [loss], { keepdims: attr.int(0) });
+  const outer: ValueInfo[] = [
+    ...data,
+    { name: IO.w0, elemType: DataType.FLOAT, shape: flat },
+    ...HYPERPARAMETERS.map((h) => ({ name: h, elemType: DataType.FLOAT, shape: perChain })),
+  ];
+  const forward = optimizeForward(step.build(), opset, outer);
+  const { graph: withGrad, gradients } = addGradients(forward, total, [w], { opset, prefix: 'grad/', outerScope: outer });
+  const grad = gradients[w]!;
+
+  const u = new GraphBuilder('sgld_update', 'update/');
+  let dw = u.op('Mul', [IO.nbeta, grad]);
+  dw = u.op('Add', [dw, u.op('Mul', [IO.weightDecay, w])]);
+  dw = u.op('Add', [dw, u.op('Mul', [IO.localization, u.op('Sub', [w, IO.w0])])]);
+  const moved = u.op('Sub', [w, u.op('Mul', [halfLr, dw])]);
+  const noises = noiseSeeds.map((seed) =>
+    u.op('RandomNormal', [], { shape: attr.ints([1, P]), seed: attr.float(seed), dtype: attr.int(DataType.FLOAT), mean: attr.float(0), scale: attr.float(1) }),
+  );
+  const noise = noises.length > 1 ? u.op('Concat', noises, { axis: attr.int(0) }) : noises[0]!;
+  const next = u.op('Add', [moved, u.op('Mul', [noiseScale, noise])]);
+  const condOut = u.op('Identity', [condIn]);
+  const lossOut = u.op('Identity', [loss]);
+
+  const body: Graph = {
+    ...withGrad,
+    nodes: [...withGrad.nodes, ...u.nodes],
+    outputs: [
+      { name: condOut, elemType: DataType.BOOL, shape: [] },
+      { name: next, elemType: DataType.FLOAT, shape: flat },
+      { name: lossOut, elemType: DataType.FLOAT, shape: [C] },
+    ],
+  };
+  g.node('Loop', [steps, '', IO.params], { body: attr.graph(body) }, { outputs: [IO.paramsOut, IO.loss] });
+  g.output(IO.paramsOut, DataType.FLOAT, flat);
+  g.output(IO.loss, DataType.FLOAT, ['steps', C]);
+  return modelOfGraph(g.build(), model);
+}
+
+function checkShape(model: SgldModel, s: GraphShape): void {
+  if (!Number.isInteger(s.chains) || s.chains < 1) throw new Error(`sgld graph: chains must be a positive integer, got ${s.chains}`);
+  if (!model.chainAxis && s.chains !== 1) throw new Error(`sgld graph: this model has no chain axis, so a graph holds one chain, not ${s.chains}`);
+  if (!Number.isInteger(s.batch) || s.batch < 1) throw new Error(`sgld graph: batch must be a positive integer, got ${s.batch}`);
+}

@@ -1,0 +1,90 @@
+// λ̂ for a set of starting points (checkpoints, or sweep points with their own ε and nβ)
+// with devinterp's knobs: init_loss, then num_chains SGLD chains per starting point — all
+// batched through sampleChains — then the estimates. Every chain's randomness comes from its own PCG32 stream, keyed by its
+// starting point and chain index, so a chain's result does not depend on which other
+// chains run beside it or in which session.
+import type { z } from 'zod';
+import type { EstimateConfig } from '../../schemas/config.ts';
+import { Pcg32 } from '../lib/prng.ts';
+import { batchesPerPass } from './loader.ts';
+import type { SgldModel } from './model.ts';
+import { initLosses, sampleChains, type Dataset, type SessionOptions } from './sampler.ts';
+import { checkSchedule, totalSteps, type DrawSchedule } from './schedule.ts';
+import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './stats.ts';
+
+export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device'>;
+
+export interface StartPoint {
+  w0: Float32Array;
+  /** Names the point's random streams (the estimate stage: its checkpoint's training step). */
+  key: number;
+  /** This point's own ε and nβ instead of the settings' (a sweep's grid point). */
+  lr?: number;
+  nbeta?: number;
+}
+
+export interface LlcResult {
+  initLoss: number;
+  nbeta: number;
+  estimate: LlcEstimate;
+  divergences: Divergence[];
+}
+
+export interface LlcRunOptions extends SessionOptions {
+  stepsPerRun: number;
+  onProgress?: (chainSteps: number) => void;
+}
+
+/** Stream index of the init_loss loader (chains use 0 … num_chains−1). */
+const INIT_LOSS_STREAM = 0xffffffff;
+
+function streamRng(seed: number, key: number, index: number): Pcg32 {
+  return new Pcg32(seed, (BigInt(key) << 32n) | BigInt(index));
+}
+
+export function scheduleOf(s: LlcSettings): DrawSchedule {
+  return { burnin: s.num_burnin_steps, draws: s.num_draws, thin: s.num_steps_bw_draws };
+}
+
+export function resolveNbeta(s: LlcSettings): number {
+  return s.nbeta === 'auto' ? defaultNbeta(s.batch_size) : s.nbeta;
+}
+
+/** SGLD steps all chains of `points` starting points take together. */
+export function chainStepsOf(s: LlcSettings, points: number): number {
+  return points * s.num_chains * totalSteps(scheduleOf(s));
+}
+
+export async function runLlc(model: SgldModel, points: readonly StartPoint[], data: Dataset, s: LlcSettings, opts: LlcRunOptions): Promise<LlcResult[]> {
+  const schedule = scheduleOf(s);
+  checkSchedule(schedule);
+  const nbetas = points.map((p) => p.nbeta ?? resolveNbeta(s));
+  const C = s.num_chains;
+  // devinterp: the first num_chains batches of one pass, at most the whole pass.
+  const batches = Math.min(C, batchesPerPass(data.x.dims[0]!, s.batch_size));
+  const init = await initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p.key, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
+  const specs = points.flatMap((p, i) =>
+    Array.from({ length: C }, (_, c) => ({
+      w0: p.w0,
+      lr: p.lr ?? s.lr,
+      nbeta: nbetas[i]!,
+      localization: s.localization,
+      weightDecay: s.weight_decay,
+      noiseLevel: s.noise_level,
+      rng: streamRng(s.seed, p.key, c),
+    })),
+  );
+  const runs = await sampleChains(model, specs, data, { ...opts, batchSize: s.batch_size, schedule });
+  return points.map((_, i) => {
+    const mine = runs.slice(i * C, (i + 1) * C);
+    const divergences = mine.flatMap((r, chain) => (r.divergence ? [{ chain, ...r.divergence }] : []));
+    const estimate = estimateLlc(mine.map((r) => r.losses), new Set(divergences.map((d) => d.chain)), init[i]!, nbetas[i]!);
+    return { initLoss: init[i]!, nbeta: nbetas[i]!, estimate, divergences };
+  });
+}
+
+/** The warning printed for a diverged chain; `where` names the starting point. */
+export function divergenceWarning(d: Divergence, where: string): string {
+  const when = d.draw === null ? `before its first draw (SGLD step ${d.step})` : `at draw ${d.draw} (SGLD step ${d.step})`;
+  return `warning: ${where}: chain ${d.chain} diverged ${when}: its loss is NaN or infinite; its λ̂ is left out of the mean and std`;
+}

@@ -1,0 +1,63 @@
+// Stage `sweep`: the notebook's ε × nβ calibration grid (SPEC.md §5) on one checkpoint,
+// every grid point × chain batched into shared onnxruntime sessions.
+import { SWEEP_SCHEMA_ID, SWEEP_SCHEMA_VERSION, type Sweep } from '../../schemas/sweep.ts';
+import { runStage } from '../lib/stage.ts';
+import { pickCheckpoint, samplingInputs } from '../sgld/inputs.ts';
+import { sampleStage } from '../sgld/sampling-stage.ts';
+import { defaultNbeta } from '../sgld/stats.ts';
+import { traceTensors } from '../sgld/trace.ts';
+import { FINAL_WINDOW, finalLlc, logSpace, nbetaGrid } from './grid.ts';
+
+const traceName = (i: number, j: number) => `traces/eps-${i}-nbeta-${j}.safetensors`;
+
+await runStage('sweep', async (ctx) => {
+  const c = ctx.config.sweep;
+  const { device: deviceChoice, ...estimate } = ctx.config.estimate;
+  const { model, data, checkpoints } = samplingInputs(ctx);
+  const checkpoint = pickCheckpoint(checkpoints, c.checkpoint, 'sweep.checkpoint');
+  const nbeta0 = defaultNbeta(estimate.batch_size);
+  const epsilons = logSpace(c.min_epsilon, c.max_epsilon, c.epsilon_samples);
+  const nbetas = nbetaGrid(nbeta0, c.beta_samples);
+  const grid = epsilons.flatMap((epsilon, i) => nbetas.map((nbeta, j) => ({ i, j, epsilon, nbeta })));
+  // The online estimator at every point: the estimate section's loader, seed, λ and σ with
+  // the sweep's own chains, draws and γ, no burn-in.
+  const settings = { ...estimate, localization: c.localization, num_chains: c.num_chains, num_draws: c.num_draws, num_burnin_steps: 0, num_steps_bw_draws: 1 };
+  const points = grid.map((g, k) => ({ w0: checkpoint.w0, key: k, lr: g.epsilon, nbeta: g.nbeta, label: `sweep ε=${g.epsilon.toPrecision(3)} nβ=${g.nbeta.toPrecision(3)}` }));
+  const { device, results } = await sampleStage(ctx, model, data, points, settings, deviceChoice);
+
+  const window = Math.min(FINAL_WINDOW, c.num_draws);
+  const sweep: Sweep = {
+    schema: SWEEP_SCHEMA_ID,
+    schema_version: SWEEP_SCHEMA_VERSION,
+    checkpoint_step: checkpoint.step,
+    model: checkpoint.file,
+    nbeta0,
+    epsilons,
+    nbetas,
+    localization: c.localization,
+    num_chains: c.num_chains,
+    num_draws: c.num_draws,
+    window,
+    device,
+    points: grid.map((g, k) => {
+      const r = results[k]!;
+      const diverged = new Set(r.divergences.map((d) => d.chain));
+      const kept = Array.from({ length: c.num_chains }, (_, ch) => ch).filter((ch) => !diverged.has(ch));
+      const final = finalLlc(r.estimate.llcTrace, c.num_draws, kept, window);
+      ctx.writeSafetensors(traceName(g.i, g.j), traceTensors(r.estimate), { epsilon: String(g.epsilon), nbeta: String(g.nbeta), init_loss: String(r.initLoss) });
+      return {
+        ...g,
+        llc_final: final.mean,
+        std_over_mean: final.stdOverMean,
+        llc_over_nbeta: final.mean === null ? null : final.mean / g.nbeta,
+        init_loss: r.initLoss,
+        diverged: r.divergences,
+        trace: traceName(g.i, g.j),
+      };
+    }),
+  };
+  ctx.writeJson('sweep.json', sweep);
+  ctx.results.checkpoint_step = checkpoint.step;
+  ctx.results.points = grid.length;
+  ctx.results.diverged_points = sweep.points.filter((p) => p.diverged.length > 0).length;
+});

@@ -1,0 +1,109 @@
+// `pipeline llc` end to end on the PyTorch-exported fixture model, and its one-line errors.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LlcSummary } from '../schemas/llc-summary.ts';
+import { decodeSafetensors, encodeSafetensors } from '../stages/lib/safetensors.ts';
+import { GraphBuilder, modelOf, tensor } from '../stages/onnx/builder.ts';
+import { DataType } from '../stages/onnx/ir.ts';
+import { writeModelFile } from '../stages/onnx/io.ts';
+import { pipeline, tempDir } from './helpers/cli.ts';
+
+const FIXTURE = '/work/shared/fixtures/seed-step5500';
+const T = { timeout: 120_000 };
+const MODEL = `${FIXTURE}/model.onnx`;
+const DATA = `${FIXTURE}/train.safetensors`;
+
+test('pipeline llc on the fixture writes a summary and its trace', T, async (t) => {
+  const dir = tempDir(t);
+  const out = join(dir, 'summary.json');
+  const r = await pipeline(['llc', '--model', MODEL, '--data', DATA, '--input', 'tokens', '--output', 'pred', '--chains', '2', '--draws', '6', '--burnin', '2', '--thin', '2', '--lr', '1e-3', '--nbeta', 'auto', '--out', out], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^λ̂ = /);
+  const summary = LlcSummary.parse(JSON.parse(readFileSync(out, 'utf8')));
+  assert.equal(summary.num_chains, 2);
+  assert.equal(summary.num_draws, 6);
+  assert.ok(Math.abs(summary.nbeta - 256 / Math.log(256)) < 1e-9);
+  assert.equal(summary.llc_per_chain.length, 2);
+  assert.ok(summary.init_loss > 0 && summary.init_loss < 0.1, `init_loss ${summary.init_loss}`);
+  assert.deepEqual(summary.diverged, []);
+  assert.equal(summary.trace, 'summary.trace.safetensors');
+  const { tensors } = decodeSafetensors(readFileSync(join(dir, summary.trace)));
+  assert.deepEqual(tensors.loss!.shape, [2, 6]);
+  assert.deepEqual(tensors.llc!.shape, [2, 6]);
+  assert.deepEqual(tensors.llc_mean!.shape, [6]);
+  const llc = tensors.llc!.data as Float32Array;
+  const perChain = [0, 1].map((c) => llc.subarray(c * 6, c * 6 + 6).reduce((a, b) => a + b, 0) / 6);
+  perChain.forEach((v, c) => assert.ok(Math.abs(v - summary.llc_per_chain[c]!) < 1e-5, 'λ̂ per chain is the mean of its llc trace'));
+});
+
+test('pipeline llc: bad flags, missing tensors, mismatched shapes fail with one line', T, async (t) => {
+  const dir = tempDir(t);
+  const out = join(dir, 'summary.json');
+  const run = (args: string[]) => pipeline(['llc', '--out', out, ...args], dir);
+  const oneLine = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('pipeline llc')).length === 1;
+
+  let r = await run(['--model', MODEL, '--data', DATA, '--lr=-1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--lr -1: expected number > 0/);
+
+  const noY = join(dir, 'no-y.safetensors');
+  writeFileSync(noY, encodeSafetensors({ x: decodeSafetensors(readFileSync(DATA)).tensors.x! }));
+  r = await run(['--model', MODEL, '--data', noY]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no tensor "y" \(it holds: x\)/);
+  assert.ok(oneLine(r.stderr), r.stderr);
+
+  const { tensors } = decodeSafetensors(readFileSync(DATA));
+  const wideY = join(dir, 'wide-y.safetensors');
+  writeFileSync(wideY, encodeSafetensors({ x: tensors.x!, y: { dtype: 'F32', shape: [600, 5, 2], data: tensors.y!.data } }));
+  r = await run(['--model', MODEL, '--data', wideY]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /output "pred" has shape \[2,10\], but y has rows of shape \[5,2\]/);
+  assert.ok(oneLine(r.stderr), r.stderr);
+
+  const fewY = join(dir, 'few-y.safetensors');
+  writeFileSync(fewY, encodeSafetensors({ x: tensors.x!, y: { dtype: 'F32', shape: [300, 10], data: (tensors.y!.data as Float32Array).slice(0, 3000) } }));
+  r = await run(['--model', MODEL, '--data', fewY]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /x \[600,10\] and y \[300,10\] must hold the same number of rows/);
+
+  const shortX = join(dir, 'short-x.safetensors');
+  writeFileSync(shortX, encodeSafetensors({ x: { dtype: 'I64', shape: [600, 5], data: (tensors.x!.data as BigInt64Array).slice(0, 3000) }, y: tensors.y! }));
+  r = await run(['--model', MODEL, '--data', shortX]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /x rows have shape \[5\], but the model's input "tokens" is \[batch,10\]/);
+
+  r = await run(['--model', MODEL, '--data', DATA, '--input', 'nope']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no input "nope" \(its inputs: tokens\)/);
+});
+
+/** y = op(x · w) with one float weight (or none), x and y float [n, 1]. */
+function tinyModel(path: string, op: string, withWeight: boolean): void {
+  const g = new GraphBuilder('tiny');
+  g.input('x', DataType.FLOAT, ['n', 1]);
+  const w = withWeight ? g.initializer('w', tensor.float32([1], [0.5])) : g.constant(tensor.float32([1], [0.5]));
+  g.op(op, [g.op('Mul', ['x', w])], {}, { outputs: ['y'] });
+  g.output('y', DataType.FLOAT, ['n', 1]);
+  writeModelFile(path, modelOf(g.build()));
+}
+
+test('pipeline llc: a model without float initializers or with an op without a gradient rule', T, async (t) => {
+  const dir = tempDir(t);
+  const data = join(dir, 'd.safetensors');
+  writeFileSync(data, encodeSafetensors({ x: { dtype: 'F32', shape: [4, 1], data: Float32Array.of(1, 2, 3, 4) }, y: { dtype: 'F32', shape: [4, 1], data: Float32Array.of(0, 1, 0, 1) } }));
+  const none = join(dir, 'none.onnx');
+  tinyModel(none, 'Relu', false);
+  let r = await pipeline(['llc', '--model', none, '--data', data, '--out', join(dir, 's.json')], dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no float initializers/);
+
+  const sin = join(dir, 'sin.onnx');
+  tinyModel(sin, 'Sin', true);
+  r = await pipeline(['llc', '--model', sin, '--data', data, '--out', join(dir, 's.json')], dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no gradient rule for op type Sin \(node "[^"]*Sin[^"]*"\)/);
+  assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('pipeline llc')).length, 1, r.stderr);
+});

@@ -1,0 +1,195 @@
+// The SGLD step graph in onnxruntime, on a linear model small enough to differentiate by
+// hand: one step against the update rule of SPEC.md §4 with the noise off, then the noise
+// alone — its sequence per chain seed, independent of the other chains in the graph and
+// continued across Loop iterations and session.run calls.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Pcg32 } from '../stages/lib/prng.ts';
+import { attr, GraphBuilder, modelOf } from '../stages/onnx/builder.ts';
+import { DataType, type TensorValue } from '../stages/onnx/ir.ts';
+import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { buildSgldGraph, IO } from '../stages/sgld/graph.ts';
+import type { SgldModel } from '../stages/sgld/model.ts';
+import { sampleChains } from '../stages/sgld/sampler.ts';
+
+const T = { timeout: 60_000 };
+const D = 6; // input features
+const O = 2; // outputs per row
+const P = D * O + O;
+
+/** pred = x·W + b per chain: W [D,O], b [O]; flat parameters [W row-major, b]. */
+const linear: SgldModel = {
+  params: [
+    { name: 'W', shape: [D, O] },
+    { name: 'b', shape: [O] },
+  ],
+  chainAxis: true,
+  inputType: DataType.FLOAT,
+  opset: 17,
+  forward(g, x, weight) {
+    const W = weight('W', [D, O]);
+    const b = g.op('Unsqueeze', [weight('b', [O]), g.ints([1])]);
+    return g.op('Add', [g.op('MatMul', [x, W]), b]);
+  },
+};
+
+const float = (dims: number[], data: ArrayLike<number>): TensorValue => ({ dataType: DataType.FLOAT, dims, data: Float32Array.from(data) });
+const int64 = (dims: number[], data: number[]): TensorValue => ({ dataType: DataType.INT64, dims, data: BigInt64Array.from(data, BigInt) });
+
+function randoms(n: number, rng: Pcg32, scale = 1): number[] {
+  return Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * scale);
+}
+
+const N_ROWS = 7;
+const rng = new Pcg32(42, 0);
+const X = randoms(N_ROWS * D, rng);
+const Y = randoms(N_ROWS * O, rng);
+const data = { x: float([N_ROWS, D], X), y: float([N_ROWS, O], Y) };
+
+interface Hyper {
+  lr: number;
+  nbeta: number;
+  localization: number;
+  weightDecay: number;
+  noiseLevel: number;
+}
+
+/** Loss and gradient of Σ_b weight_b Σ_j (pred − y)² at flat w, in float64. */
+function lossAndGrad(w: number[], rows: number[], weights: number[]): { loss: number; grad: number[] } {
+  const grad = new Array<number>(P).fill(0);
+  let loss = 0;
+  rows.forEach((r, k) => {
+    for (let j = 0; j < O; j++) {
+      let pred = w[D * O + j]!;
+      for (let i = 0; i < D; i++) pred += X[r * D + i]! * w[i * O + j]!;
+      const diff = pred - Y[r * O + j]!;
+      loss += weights[k]! * diff * diff;
+      for (let i = 0; i < D; i++) grad[i * O + j]! += weights[k]! * 2 * diff * X[r * D + i]!;
+      grad[D * O + j]! += weights[k]! * 2 * diff;
+    }
+  });
+  return { loss, grad };
+}
+
+function feeds(params: number[][], w0: number[][], hyper: Hyper[], indices: number[][][], weights: number[][][], widths?: number[]): Record<string, TensorValue> {
+  const C = params.length;
+  const K = indices.length;
+  const B = indices[0]![0]!.length;
+  const perChain = (f: (h: Hyper) => number) => float([C, 1], hyper.map(f));
+  return {
+    [IO.params]: float([C, P], params.flat()),
+    [IO.w0]: float([C, P], w0.flat()),
+    [IO.lr]: perChain((h) => h.lr),
+    [IO.nbeta]: perChain((h) => h.nbeta),
+    [IO.localization]: perChain((h) => h.localization),
+    [IO.weightDecay]: perChain((h) => h.weightDecay),
+    [IO.noiseLevel]: perChain((h) => h.noiseLevel),
+    [IO.batchIndices]: int64([K, C, B], indices.flat(2)),
+    [IO.batchWeights]: float([K, C, B], weights.flat(2)),
+    [IO.batchWidths]: int64([K], widths ?? new Array<number>(K).fill(B)),
+    [IO.x]: data.x,
+    [IO.y]: data.y,
+  };
+}
+
+const shape = (chains: number, batch: number) => ({ chains, batch, xRow: [D], yRow: [O] });
+
+test('SGLD steps without noise match the update rule computed by hand', T, async () => {
+  const hyper: Hyper[] = [
+    { lr: 0.01, nbeta: 2, localization: 5, weightDecay: 0.3, noiseLevel: 0 },
+    { lr: 0.05, nbeta: 46.17, localization: 0.5, weightDecay: 0, noiseLevel: 0 },
+  ];
+  const w0 = [randoms(P, rng), randoms(P, rng)];
+  const start = [randoms(P, rng), randoms(P, rng)]; // away from w0, so localization acts
+  // Two steps; the second is a pass's short last batch of 2 rows: its width is 2, and the
+  // padding slot (row 5, weight 0.7) must not count.
+  const indices = [[[0, 3, 5], [6, 1, 2]], [[2, 4, 5], [3, 0, 5]]];
+  const weights = [[[1 / 6, 1 / 6, 1 / 6], [1 / 6, 1 / 6, 1 / 6]], [[1 / 4, 1 / 4, 0.7], [1 / 4, 1 / 4, 0.7]]].map((s) => s.map((c) => c.map(Math.fround)));
+  const widths = [3, 2];
+  const session = await createSession(buildSgldGraph(linear, shape(2, 3), [1, 2]));
+  const out = await runSession(session, feeds(start, w0, hyper, indices, weights, widths));
+  await session.release();
+
+  const w = start.map((s) => [...s]);
+  const losses: number[] = [];
+  for (let k = 0; k < 2; k++) {
+    for (let c = 0; c < 2; c++) {
+      const h = hyper[c]!;
+      const { loss, grad } = lossAndGrad(w[c]!, indices[k]![c]!.slice(0, widths[k]), weights[k]![c]!);
+      losses.push(loss);
+      w[c] = w[c]!.map((v, p) => v - (h.lr / 2) * (h.nbeta * grad[p]! + h.weightDecay * v + h.localization * (v - w0[c]![p]!)));
+    }
+  }
+  assert.deepEqual(out[IO.loss]!.dims, [2, 2]);
+  Array.from(out[IO.loss]!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - losses[i]!) <= 1e-5 * Math.max(1, Math.abs(losses[i]!)), `loss ${i}: ${v} vs ${losses[i]}`));
+  const got = out[IO.paramsOut]!.data as Float32Array;
+  w.flat().forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= 2e-5 * Math.max(1, Math.abs(v)), `weight ${i}: ${got[i]} vs ${v}`));
+});
+
+/** The first `runs` outputs of one RandomNormal [1,P] node with this seed. */
+async function normalSequence(seed: number, runs: number): Promise<Float32Array[]> {
+  const g = new GraphBuilder('normal');
+  g.op('RandomNormal', [], { shape: attr.ints([1, P]), seed: attr.float(seed), dtype: attr.int(DataType.FLOAT) }, { outputs: ['n'] });
+  g.output('n', DataType.FLOAT, [1, P]);
+  const session = await createSession(modelOf(g.build()));
+  const out: Float32Array[] = [];
+  for (let i = 0; i < runs; i++) out.push((await runSession(session, {}))['n']!.data as Float32Array);
+  await session.release();
+  return out;
+}
+
+test('the noise is √ε·σ·N(0,1) from each chain\'s own seed, continued across steps and runs', T, async () => {
+  // nβ = γ = λ = 0: an SGLD step is w ← w + √ε·σ·N with √ε·σ = 0.5·3.
+  const seeds = [11, 5, 123456];
+  const C = seeds.length;
+  const hyper = seeds.map(() => ({ lr: 0.25, nbeta: 0, localization: 0, weightDecay: 0, noiseLevel: 3 }));
+  const zeros = seeds.map(() => new Array<number>(P).fill(0));
+  const batch = (K: number) => ({
+    indices: Array.from({ length: K }, () => seeds.map(() => [0])),
+    weights: Array.from({ length: K }, () => seeds.map(() => [1])),
+  });
+  const session = await createSession(buildSgldGraph(linear, shape(C, 1), seeds));
+  const increments: Float32Array[][] = seeds.map(() => []);
+  let params = zeros;
+  for (const K of [1, 2]) {
+    // Each step's increment is read off by running one step at a time from the last weights.
+    for (let k = 0; k < K; k++) {
+      const b = batch(1);
+      const out = (await runSession(session, feeds(params, zeros, hyper, b.indices, b.weights)))[IO.paramsOut]!.data as Float32Array;
+      const next = seeds.map((_, c) => Array.from(out.subarray(c * P, (c + 1) * P)));
+      seeds.forEach((_, c) => increments[c]!.push(Float32Array.from(next[c]!, (v, p) => (v - params[c]![p]!) / 1.5)));
+      params = next;
+    }
+  }
+  await session.release();
+  for (const [c, seed] of seeds.entries()) {
+    const expected = await normalSequence(seed, 3);
+    expected.forEach((e, k) => e.forEach((v, p) => assert.ok(Math.abs(increments[c]![k]![p]! - v) < 1e-4, `chain ${c} step ${k} weight ${p}: ${increments[c]![k]![p]} vs ${v}`)));
+  }
+
+  // One Loop run of 3 steps from a fresh session gives the same weights as those 3 runs.
+  const fresh = await createSession(buildSgldGraph(linear, shape(C, 1), seeds));
+  const b = batch(3);
+  const loop = (await runSession(fresh, feeds(zeros, zeros, hyper, b.indices, b.weights)))[IO.paramsOut]!.data as Float32Array;
+  await fresh.release();
+  params.flat().forEach((v, i) => assert.ok(Math.abs(loop[i]! - v) < 1e-5, `weight ${i}: ${loop[i]} vs ${v}`));
+});
+
+test('a chain whose loss turns NaN is marked diverged; the other chains go on', T, async () => {
+  const w0 = randoms(P, rng, 0.1);
+  const chain = (lr: number, stream: number) => ({ w0: Float32Array.from(w0), lr, nbeta: 1, localization: 0, weightDecay: 0, noiseLevel: 1, rng: new Pcg32(1, stream) });
+  const runs = await sampleChains(linear, [chain(1e-3, 0), chain(1e38, 1)], data, {
+    device: 'cpu',
+    threads: 1,
+    maxChains: 8,
+    batchSize: 4,
+    schedule: { burnin: 1, draws: 5, thin: 1 },
+    stepsPerRun: 2,
+  });
+  assert.equal(runs[0]!.divergence, undefined);
+  assert.ok(runs[0]!.losses.every(Number.isFinite));
+  const d = runs[1]!.divergence;
+  assert.ok(d, 'the chain with ε = 1e38 diverges');
+  assert.equal(d.draw, d.step === 0 ? null : d.step - 1);
+  assert.ok(runs[1]!.losses.slice(d.draw ?? 0).every(Number.isNaN), 'no draw is kept from the divergence on');
+});
