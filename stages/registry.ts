@@ -15,7 +15,7 @@ export interface StageDef {
   summary: string;
 }
 
-export const STAGE_NAMES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration'] as const;
+export const STAGE_NAMES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration', 'report'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const STAGES: Record<StageName, StageDef> = {
@@ -62,6 +62,11 @@ export const STAGES: Record<StageName, StageDef> = {
     outputSchema: { id: 'llc-pipeline/calibration', version: 1 },
     summary: 'the long λ̂ trace on one checkpoint (SPEC §4)',
   },
+  report: {
+    name: 'report',
+    deps: ['generate', 'train', 'estimate', 'sweep', 'calibration'],
+    slice: (c) => ({ report: c.report }),
+    outputSchema: { id: 'llc-pipeline/report', version: 1 },
     summary: 'one self-contained HTML report: every chart of SPEC §6, config, versions, devices, timings, sampler health',
   },
 };

@@ -1,0 +1,36 @@
+// λ̂ over checkpoints overlaid on the train/test MAE or MSE (SPEC.md §6): two y axes, λ̂ on
+// the left in its colour, the metric on the right, one shared step axis and one legend.
+import type { Estimates } from '../../../schemas/estimate.ts';
+import type { Metrics } from '../../../schemas/training.ts';
+import { llcLayers } from './llc.ts';
+import { COLOR, HEIGHT, WIDTH, chart, hoverPoints, zoomX, type Spec } from './spec.ts';
+import type { TrainingMetric } from './training.ts';
+
+export function llcOverlayChart(run: string, estimates: Estimates, metrics: Metrics, metric: TrainingMetric): Spec {
+  const name = metric === 'mae' ? 'MAE' : 'MSE';
+  const llc = (estimates.checkpoints[0]?.llc_per_chain.length ?? 0) > 1 ? 'λ̂ (mean over chains ± std)' : 'λ̂ (one chain)';
+  const series = [`train ${name}`, `test ${name}`];
+  const color = { domain: [llc, ...series], range: [COLOR.llc, COLOR.train, COLOR.test] };
+  const values = metrics.rows.flatMap((r) => [
+    { step: r.step, series: series[0], value: metric === 'mae' ? r.train_mae : r.train_mse },
+    { step: r.step, series: series[1], value: metric === 'mae' ? r.test_mae : r.test_mse },
+  ]);
+  return chart({
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      { layer: llcLayers([{ run, estimates }], { label: llc, color, axis: { titleColor: COLOR.llc, title: 'λ̂ (local learning coefficient)' }, zoom: zoomX() }) },
+      {
+        data: { values },
+        mark: { type: 'line', strokeDash: [5, 3], strokeWidth: 1.4, opacity: 0.85, point: hoverPoints(metrics.rows.length) },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'training step' },
+          y: { field: 'value', type: 'quantitative', title: `${name} (train, test)`, axis: { orient: 'right', grid: false } },
+          color: { field: 'series', type: 'nominal', title: null, scale: color },
+          tooltip: [{ field: 'step', type: 'quantitative', format: ',' }, { field: 'series', type: 'nominal' }, { field: 'value', type: 'quantitative', format: '.4g' }],
+        },
+      },
+    ],
+    resolve: { scale: { y: 'independent' } },
+  });
+}

@@ -1,0 +1,110 @@
+// The report stage's work: read the run (run-data.ts), derive the statements, build and
+// render every chart, and write report.html plus each chart's Vega-Lite spec as
+// charts/<name>.vl.json for reuse.
+import type { StageContext } from '../lib/stage.ts';
+import { calibrationChart } from './charts/calibration.ts';
+import { dataSampleChart } from './charts/data-sample.ts';
+import { llcOverlayChart } from './charts/llc-overlay.ts';
+import type { ChartDef } from './charts/spec.ts';
+import { sweepChart } from './charts/sweep.ts';
+import { trainingChart } from './charts/training.ts';
+import { count, duration, int, num, when } from './format.ts';
+import { html, table } from './html.ts';
+import { figure, findingsList, renderPage, type Section } from './page.ts';
+import { RENDERER_TOOLS, renderChart, type RenderedChart } from './render.ts';
+import { SAMPLING_STAGES, SHOWN_STAGES, loadRun, type RunData } from './run-data.ts';
+import { findings } from './statements.ts';
+import { configTables, estimatesTable, healthSummary, healthTable, stagesTable, sweepTable, toolsTable } from './tables.ts';
+
+type Complete = RunData & Required<Pick<RunData, 'summary' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'sweep' | 'calibration'>>;
+
+/** loadRun fills every artifact of a stage that has run, so no missing stage means a complete run. */
+function complete(d: RunData): Complete {
+  if (d.missing.length) throw new Error(`the report needs the artifacts of ${d.missing.join(', ')}, which ${d.missing.length > 1 ? 'have' : 'has'} not finished in run ${d.id}`);
+  return d as Complete;
+}
+
+/** The data rows the report shows: report.sample_rows of the sequences generate/summary.json keeps. */
+const sampleOf = (d: Complete) => d.summary.first_sequences.slice(0, d.config.report.sample_rows);
+
+function chartDefs(d: Complete): ChartDef[] {
+  const { metrics, estimates, baseline, sweep, calibration: cal } = d;
+  const runs = [{ run: d.id, metrics }];
+  const sample = sampleOf(d);
+  const chains = estimates.checkpoints[0]?.llc_per_chain.length ?? 0;
+  const llcLine = chains > 1 ? `λ̂ per checkpoint (solid), with a ±std band over its ${chains} chains` : 'λ̂ per checkpoint from one chain (solid)';
+  return [
+    { name: 'training-mae', title: 'Train and test MAE over training', caption: `Mean absolute error on the full train (${int(d.summary.n_train)}) and test (${int(d.summary.n_test)}) splits, evaluated without dropout every ${int(d.config.train.eval_every)} steps. The dashed line is the test MAE of always predicting the median training target.`, spec: trainingChart(runs, 'mae', { value: baseline.medianTestMae, label: `always ${num(baseline.median)} (test MAE ${num(baseline.medianTestMae)})` }) },
+    { name: 'training-loss', title: 'Loss over training', caption: 'Mean squared error on the full train and test splits (eval mode), and the mean training minibatch loss since the previous evaluation (dropout on). The dashed line is the test MSE of always predicting the mean training target.', spec: trainingChart(runs, 'loss', { value: baseline.meanTestMse, label: `always ${num(baseline.mean)} (test MSE ${num(baseline.meanTestMse)})` }) },
+    { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'mae') },
+    { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'loss') },
+    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `Final λ̂ (left) and λ̂/nβ (right) for each step size ε (log scale) and inverse temperature nβ (colour). A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
+    { name: 'calibration-trace', title: `Calibration loss trace on the checkpoint of step ${int(cal.result.checkpoint_step)}`, caption: `The SGLD minibatch loss of each of the ${cal.result.num_chains} chains per draw, their mean (black) with a ±std band, and the loss at the checkpoint (dashed).`, spec: calibrationChart(cal.result, cal.loss) },
+    { name: 'data-sample', title: 'A sample of the data', caption: `The first ${sample.length} training sequences: each cell shows the letter and, below it and by its shade, the target at that position (the fraction of x among the letters so far).`, spec: dataSampleChart(sample) },
+  ];
+}
+
+function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
+  const fig = (name: string) => figure(charts.get(name)!);
+  const found = findings(d);
+  const healthBody = SAMPLING_STAGES.map((stage) => {
+    const h = d.health[stage];
+    if (!h) return html`<h3>${stage}</h3><p class="warning">Stage ${stage} wrote no health.json.</p>`;
+    return html`<h3>${stage}</h3>${healthSummary(h)}<details><summary>Diagnostics and warnings of ${h.estimates.length === 1 ? 'the estimate' : `all ${h.estimates.length} estimates`}</summary>${healthTable(h)}</details>`;
+  });
+  const sample = sampleOf(d);
+  return [
+    { id: 'findings', title: 'Findings', body: html`${found.map((f) => html`<h3><a href="#${f.section}">${f.topic}</a></h3>${findingsList(f)}`)}` },
+    { id: 'training', title: 'Training', body: html`${fig('training-mae')}${fig('training-loss')}` },
+    { id: 'llc', title: 'λ̂ over training', body: html`${fig('llc-vs-mae')}${fig('llc-vs-loss')}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(d.estimates)}</details>` },
+    { id: 'sweep', title: 'Calibration sweep (ε × nβ)', body: html`${fig('sweep')}<details><summary>All ${d.sweep.points.length} grid points</summary>${sweepTable(d.sweep)}</details>` },
+    { id: 'calibration', title: 'Calibration trace', body: fig('calibration-trace') },
+    { id: 'health', title: 'Sampler health', body: html`${healthBody}` },
+    {
+      id: 'data',
+      title: 'Data',
+      body: html`${fig('data-sample')}<details><summary>The same sequences as a table</summary>${table(['split', 'sequence', ...Array.from({ length: d.summary.seq_len }, (_, i) => `t${i}`)], sample.map((s) => [s.split, html`<span class="mono">${s.letters}</span>`, ...s.targets.map((t) => num(t, 3))]), Array.from({ length: d.summary.seq_len }, (_, i) => i + 2))}</details>`,
+    },
+    {
+      id: 'run',
+      title: 'Run: config, versions, devices, timings',
+      body: html`<h3>Stages</h3>${stagesTable(d.manifests)}<h3>Tools</h3>${toolsTable(d.manifests)}<h3>Config</h3>${configTables(d.config)}<h3>Charts for reuse</h3><p>Each chart's Vega-Lite spec, with its data, is saved beside this page: ${[...charts.keys()].map((n, i) => html`${i ? ', ' : ''}<code>charts/${n}.vl.json</code>`)}.</p>`,
+    },
+  ];
+}
+
+function glance(d: Complete) {
+  const last = d.metrics.rows.at(-1);
+  const llcs = d.estimates.checkpoints.map((c) => c.llc_mean).filter((v): v is number => v !== null);
+  const health = SAMPLING_STAGES.flatMap((s) => d.health[s]?.estimates ?? []);
+  const seconds = SHOWN_STAGES.reduce((a, s) => a + (d.manifests[s]?.duration_s ?? 0), 0);
+  const cal = d.calibration.result;
+  return [
+    { label: 'final test MAE', value: num(last?.test_mae), note: `constant prediction: ${num(d.baseline.medianTestMae)}` },
+    { label: 'λ̂, last checkpoint', value: num(d.estimates.checkpoints.at(-1)?.llc_mean), note: llcs.length ? `range ${num(Math.min(...llcs))} … ${num(Math.max(...llcs))} over ${llcs.length}` : 'none' },
+    { label: 'calibration λ̂', value: num(cal.llc_mean), note: `± ${num(cal.llc_std, 2)} over ${cal.num_chains} chains` },
+    { label: 'health warnings', value: String(health.reduce((a, e) => a + e.warnings.length, 0)), note: `over ${count(health.length, 'estimate')}` },
+    { label: 'pipeline time', value: duration(seconds), note: `${SHOWN_STAGES.length} stages` },
+  ];
+}
+
+export async function writeReport(ctx: StageContext): Promise<void> {
+  const d = complete(loadRun(ctx));
+  const rendered = new Map<string, RenderedChart>();
+  for (const def of chartDefs(d)) {
+    rendered.set(def.name, await renderChart(def));
+    ctx.writeJson(`charts/${def.name}.vl.json`, def.spec);
+  }
+  const started = SHOWN_STAGES.map((s) => d.manifests[s]!.started_at).sort()[0]!;
+  const page = renderPage({
+    title: d.config.report.title,
+    subtitle: html`run <code>${d.id}</code> · started ${when(started)} · report made ${when(new Date().toISOString())}`,
+    glance: glance(d),
+    sections: sections(d, rendered),
+  });
+  ctx.writeText('report.html', page);
+  Object.assign(ctx.tools, RENDERER_TOOLS);
+  ctx.results.charts = rendered.size;
+  ctx.results.html_bytes = Buffer.byteLength(page);
+  ctx.log(`report.html (${(Buffer.byteLength(page) / 1024).toFixed(0)} KiB, ${rendered.size} charts)`);
+}

@@ -1,0 +1,102 @@
+// Everything a report or a diff shows about one run, read through a StageContext so that
+// every artifact is checked against its stage's manifest before it is believed. A stage
+// that has not finished is listed in `missing` and what it would supply stays undefined:
+// the report refuses that, the diff says so.
+import type { Config } from '../../schemas/config.ts';
+import { Calibration } from '../../schemas/calibration.ts';
+import { DatasetSummary, splitFromTensors } from '../../schemas/dataset.ts';
+import { Estimates } from '../../schemas/estimate.ts';
+import { Health } from '../../schemas/health.ts';
+import type { Manifest } from '../../schemas/manifest.ts';
+import { Sweep } from '../../schemas/sweep.ts';
+import { Metrics, ModelConfigFile } from '../../schemas/training.ts';
+import { readManifest, readSavedConfig } from '../lib/run-dir.ts';
+import { requireTensor } from '../lib/safetensors.ts';
+import { StageContext } from '../lib/stage.ts';
+import type { StageName } from '../registry.ts';
+
+/** The stages whose artifacts, manifests (tools, devices, timings) the report shows. */
+export const SHOWN_STAGES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration'] as const satisfies readonly StageName[];
+export type ShownStage = (typeof SHOWN_STAGES)[number];
+export const SAMPLING_STAGES = ['estimate', 'sweep', 'calibration'] as const satisfies readonly ShownStage[];
+export type SamplingStage = (typeof SAMPLING_STAGES)[number];
+
+/** The constant predictions a model can fall back to, scored on the test split. */
+export interface Baseline {
+  /** The median training target: the constant with the least MAE. */
+  median: number;
+  medianTestMae: number;
+  /** The mean training target: the constant with the least MSE, where an MSE-trained model collapses to. */
+  mean: number;
+  meanTestMae: number;
+  meanTestMse: number;
+}
+
+export interface CalibrationRun {
+  result: Calibration;
+  /** [chains, draws] row-major. */
+  loss: Float32Array;
+}
+
+export interface RunData {
+  id: string;
+  config: Config;
+  manifests: Partial<Record<ShownStage, Manifest>>;
+  missing: ShownStage[];
+  summary?: DatasetSummary;
+  baseline?: Baseline;
+  model?: ModelConfigFile;
+  metrics?: Metrics;
+  estimates?: Estimates;
+  sweep?: Sweep;
+  calibration?: CalibrationRun;
+  /** Per sampling stage, when it wrote health.json. */
+  health: Partial<Record<SamplingStage, Health>>;
+}
+
+function baselineOf(train: Float32Array, test: Float32Array): Baseline {
+  const sorted = Float64Array.from(train).sort();
+  const n = sorted.length;
+  const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  const mean = sorted.reduce((a, b) => a + b, 0) / n;
+  const score = (c: number, f: (d: number) => number) => test.reduce((a, t) => a + f(t - c), 0) / test.length;
+  return { median, medianTestMae: score(median, Math.abs), mean, meanTestMae: score(mean, Math.abs), meanTestMse: score(mean, (d) => d * d) };
+}
+
+export function loadRun(ctx: StageContext): RunData {
+  const manifests: RunData['manifests'] = {};
+  for (const stage of SHOWN_STAGES) {
+    const m = readManifest(ctx.runDir, stage);
+    if (m) manifests[stage] = m;
+  }
+  const has = (stage: ShownStage) => manifests[stage] !== undefined;
+  const data: RunData = { id: ctx.runId, config: ctx.config, manifests, missing: SHOWN_STAGES.filter((s) => !has(s)), health: {} };
+
+  if (has('generate')) {
+    data.summary = ctx.readJsonInput('generate', 'summary.json', DatasetSummary);
+    const targets = (file: string) => splitFromTensors(ctx.readSafetensorsInput('generate', file), `generate/${file}`).targets;
+    data.baseline = baselineOf(targets('train.safetensors'), targets('test.safetensors'));
+  }
+  if (has('train')) {
+    data.metrics = ctx.readJsonInput('train', 'metrics.json', Metrics);
+    data.model = ctx.readJsonInput('train', 'model.json', ModelConfigFile);
+  }
+  if (has('estimate')) data.estimates = ctx.readJsonInput('estimate', 'estimates.json', Estimates);
+  if (has('sweep')) data.sweep = ctx.readJsonInput('sweep', 'sweep.json', Sweep);
+  if (has('calibration')) {
+    const result = ctx.readJsonInput('calibration', 'calibration.json', Calibration);
+    const path = `calibration/${result.trace}`;
+    const loss = requireTensor(ctx.readSafetensorsInput('calibration', result.trace), 'loss', path, 'F32');
+    if (loss.shape.join() !== `${result.num_chains},${result.num_draws}`) throw new Error(`${path}: loss has shape [${loss.shape}], calibration.json says [${result.num_chains}, ${result.num_draws}]`);
+    data.calibration = { result, loss: loss.data as Float32Array };
+  }
+  for (const stage of SAMPLING_STAGES) {
+    if (manifests[stage]?.outputs['health.json']) data.health[stage] = ctx.readJsonInput(stage, 'health.json', Health);
+  }
+  return data;
+}
+
+/** A finished run read outside any stage (pipeline diff): the same verified readers; nothing is written. */
+export function readRun(runDir: string): RunData {
+  return loadRun(new StageContext('report', runDir, readSavedConfig(runDir), runDir));
+}

@@ -1,0 +1,101 @@
+// The report's tables: config, stages (devices, timings), tools, and the per-estimate
+// numbers behind the charts.
+import { ConfigSchema, type Config } from '../../schemas/config.ts';
+import type { Estimates } from '../../schemas/estimate.ts';
+import type { EstimateHealth, Health } from '../../schemas/health.ts';
+import type { Manifest } from '../../schemas/manifest.ts';
+import type { Sweep } from '../../schemas/sweep.ts';
+import { ESS_RATIO_LIMIT, NOISE_RATIO_LIMIT, R_HAT_LIMIT } from '../health/estimate-health.ts';
+import { count, duration, int, num, when } from './format.ts';
+import { html, table, type Html } from './html.ts';
+import { SHOWN_STAGES, type ShownStage } from './run-data.ts';
+
+/** "section.key" → value, in schema order. */
+export function flattenConfig(config: Config): Map<string, unknown> {
+  return new Map(Object.entries(config).flatMap(([section, keys]) => Object.entries(keys as Record<string, unknown>).map(([k, v]) => [`${section}.${k}`, v] as const)));
+}
+
+export const showValue = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '—');
+
+/** One small table per config section; a value that differs from the default is bold, with the default beside it. */
+export function configTables(config: Config): Html {
+  const defaults = ConfigSchema.parse({});
+  const sections = Object.entries(config).map(([section, keys]) => {
+    const rows = Object.entries(keys as Record<string, unknown>).map(([k, v]) => {
+      const d = (defaults[section as keyof Config] as Record<string, unknown>)[k];
+      const same = JSON.stringify(v) === JSON.stringify(d);
+      return [html`<code>${k}</code>`, same ? showValue(v) : html`<b>${showValue(v)}</b> <span class="muted">(default ${showValue(d)})</span>`];
+    });
+    return html`<div><h4>${section}</h4>${table(['key', 'value'], rows)}</div>`;
+  });
+  return html`<div class="config-grid">${sections}</div>`;
+}
+
+const runtimeOf = (m: Manifest, key: string) => (typeof m.runtime[key] === 'string' ? (m.runtime[key] as string) : '—');
+
+export function stagesTable(manifests: Partial<Record<ShownStage, Manifest>>): Html {
+  const rows = SHOWN_STAGES.map((stage) => {
+    const m = manifests[stage];
+    if (!m) return [stage, 'not run', '', '', '', ''];
+    return [stage, when(m.started_at), duration(m.duration_s), runtimeOf(m, 'tfjs_backend'), runtimeOf(m, 'device'), `${m.host.hostname} (${m.host.cpus} × ${m.host.cpu_model})`];
+  });
+  return table(['stage', 'started', 'took', 'tfjs backend', 'onnxruntime device', 'host'], rows, [2]);
+}
+
+/** One row per tool; a tool whose version differs between stages lists each. */
+export function toolsTable(manifests: Partial<Record<ShownStage, Manifest>>): Html {
+  const tools = new Map<string, Map<string, ShownStage[]>>();
+  for (const stage of SHOWN_STAGES) {
+    for (const [tool, version] of Object.entries(manifests[stage]?.tools ?? {})) {
+      const versions = tools.get(tool) ?? new Map<string, ShownStage[]>();
+      versions.set(version, [...(versions.get(version) ?? []), stage]);
+      tools.set(tool, versions);
+    }
+  }
+  const rows = [...tools].map(([tool, versions]) => [tool, [...versions].map(([v, stages]) => `${v}${versions.size > 1 ? ` (${stages.join(', ')})` : ''}`).join('; '), [...versions.values()].flat().join(', ')]);
+  return table(['tool', 'version', 'used by'], rows);
+}
+
+export function estimatesTable(e: Estimates): Html {
+  const rows = e.checkpoints.map((c) => [int(c.step), num(c.llc_mean, 4), num(c.llc_std, 3), c.llc_per_chain.map((v) => num(v, 4)).join(', '), num(c.init_loss, 4), num(c.nbeta), c.diverged.length ? String(c.diverged.length) : '']);
+  return table(['checkpoint step', 'λ̂', 'std', 'per chain', 'init loss', 'nβ', 'diverged chains'], rows, [0, 1, 2, 4, 5, 6]);
+}
+
+export function sweepTable(s: Sweep): Html {
+  const rows = s.points.map((p) => [num(p.epsilon), num(p.nbeta), num(p.llc_final, 4), num(p.llc_over_nbeta, 4), num(p.std_over_mean, 3), num(p.init_loss, 4), p.diverged.length ? `${p.diverged.length} of ${s.num_chains}` : '']);
+  return table(['ε', 'nβ', 'final λ̂', 'λ̂/nβ', 'std/mean', 'init loss', 'diverged chains'], rows, [0, 1, 2, 3, 4, 5]);
+}
+
+/** The problems health.json flags, each with the estimates it applies to, by the health module's own limits. */
+const PROBLEMS: { what: string; has: (e: EstimateHealth) => boolean }[] = [
+  { what: 'diverged chains', has: (e) => e.diverged_chains > 0 },
+  { what: 'negative λ̂', has: (e) => e.negative_llc },
+  { what: `split-R̂ above ${R_HAT_LIMIT} (chains have not mixed)`, has: (e) => e.r_hat !== null && e.r_hat > R_HAT_LIMIT },
+  { what: `ESS below ${ESS_RATIO_LIMIT * 100}% of the draws`, has: (e) => e.ess !== null && e.ess < ESS_RATIO_LIMIT * (e.chains - e.diverged_chains) * e.draws },
+  { what: 'llc trace not stationary (first vs second half)', has: (e) => e.nonstationary },
+  { what: `per-step noise above ${NOISE_RATIO_LIMIT}× the weights' RMS`, has: (e) => e.noise_to_weight_rms > NOISE_RATIO_LIMIT },
+];
+
+/** How many estimates show each problem, naming the first few. */
+export function healthSummary(h: Health): Html {
+  const rows = PROBLEMS.flatMap(({ what, has }) => {
+    const hit = h.estimates.filter(has);
+    const names = hit.slice(0, 4).map((e) => e.label).join('; ') + (hit.length > 4 ? `; and ${hit.length - 4} more` : '');
+    return hit.length ? [[what, `${hit.length} of ${h.estimates.length}`, names]] : [];
+  });
+  return rows.length ? table(['problem', 'estimates', 'which'], rows, [1]) : html`<p>No problem flagged over ${count(h.estimates.length, 'estimate')}.</p>`;
+}
+
+/** Every estimate's diagnostics with its warnings (each without the label the row already shows). */
+export function healthTable(h: Health): Html {
+  const rows = h.estimates.map((e) => [
+    e.label,
+    `${e.chains} × ${int(e.draws)}`,
+    num(e.r_hat),
+    num(e.ess),
+    num(e.llc_mean, 4),
+    `${num(e.noise_to_weight_rms)}×`,
+    html`<ul class="plain warning">${e.warnings.map((w) => html`<li>${w.startsWith(`${e.label}: `) ? w.slice(e.label.length + 2) : w}</li>`)}</ul>`,
+  ]);
+  return table(['estimate', 'chains × draws', 'R̂', 'ESS', 'λ̂', 'noise / weights', 'warnings'], rows, [2, 3, 4, 5]);
+}

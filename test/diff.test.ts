@@ -1,0 +1,67 @@
+// `pipeline diff` on real runs: two runs that differ in train.lr (the changed key, metric
+// deltas from their artifacts, both runs' curves in one page), a run with missing stages
+// (reported, not a crash), `latest`, and clear one-line errors.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pipeline, tempDir } from './helpers/cli.ts';
+import { TINY, buildRun } from './helpers/report-run.ts';
+
+interface Facts {
+  a: { run: string; missing: string[] };
+  b: { run: string; missing: string[] };
+  config: { key: string; a: unknown; b: unknown }[];
+  metrics: { metric: string; a: number | null; b: number | null; delta: number | null }[];
+}
+
+test('pipeline diff: config differences, metric deltas and overlaid curves of two runs; missing stages reported', { timeout: 90_000 }, async (t) => {
+  const root = tempDir(t, 'llc-diff-');
+  await buildRun(root, 'a');
+  await buildRun(root, 'b', ['--set', 'train.lr=0.02']);
+  const out = join(root, 'a-vs-b.html');
+  const r = await pipeline(['diff', 'a', 'b', '--json', '--out', out], root);
+  assert.equal(r.code, 0, r.stderr);
+  const facts = JSON.parse(r.stdout) as Facts;
+  assert.deepEqual(facts.config, [{ key: 'train.lr', a: 0.01, b: 0.02 }]);
+  assert.deepEqual([facts.a.missing, facts.b.missing], [[], []]);
+  const final = (run: string) => JSON.parse(readFileSync(join(root, run, 'train', 'metrics.json'), 'utf8')).rows.at(-1);
+  const mae = facts.metrics.find((m) => m.metric === 'final test MAE')!;
+  assert.deepEqual([mae.a, mae.b], [final('a').test_mae, final('b').test_mae]);
+  assert.equal(mae.delta, mae.b! - mae.a!);
+  const llc = (run: string) => JSON.parse(readFileSync(join(root, run, 'estimate', 'estimates.json'), 'utf8')).checkpoints.at(-1).llc_mean;
+  const last = facts.metrics.find((m) => m.metric === 'λ̂ at step 40')!;
+  assert.deepEqual([last.a, last.b], [llc('a'), llc('b')]);
+  assert.ok(facts.metrics.some((m) => m.metric.startsWith('sweep λ̂ at ε=') && m.a !== null && m.b !== null));
+
+  // The page: the changed key, and each chart carrying both runs.
+  const page = readFileSync(out, 'utf8');
+  assert.ok(page.includes('<td><code>train.lr</code></td><td>0.01</td><td>0.02</td>'));
+  const figures = [...page.matchAll(/<figure id="chart-([\w-]+)"[\s\S]*?<script type="application\/json" class="vega-spec">([\s\S]*?)<\/script>/g)];
+  assert.deepEqual(figures.map((f) => f[1]), ['diff-mae', 'diff-loss', 'diff-llc', 'diff-sweep']);
+  for (const [, name, spec] of figures) assert.ok(spec!.includes('"A: a"') && spec!.includes('"B: b"'), `chart ${name} lacks a run`);
+
+  // A run with only generate and train: its other stages are missing, its numbers null.
+  assert.equal((await pipeline(['run', 'generate', 'train', '--run', 'c', ...TINY], root)).code, 0);
+  const partial = await pipeline(['diff', 'a', 'latest', '--json'], root);
+  assert.equal(partial.code, 0, partial.stderr);
+  const p = JSON.parse(partial.stdout) as Facts;
+  assert.equal(p.b.run, 'c');
+  assert.deepEqual(p.b.missing, ['export', 'estimate', 'sweep', 'calibration']);
+  assert.equal(p.metrics.find((m) => m.metric === 'calibration λ̂')!.b, null);
+  assert.notEqual(p.metrics.find((m) => m.metric === 'final test MAE')!.b, null);
+  const html = await pipeline(['diff', 'a', 'c', '--out', join(root, 'a-vs-c.html')], root);
+  assert.equal(html.code, 0, html.stderr);
+  assert.match(readFileSync(join(root, 'a-vs-c.html'), 'utf8'), /export, estimate, sweep, calibration not run/);
+
+  // One clear line for each mistake.
+  const one = await pipeline(['diff', 'a'], root);
+  assert.equal(one.code, 2);
+  assert.match(one.stderr, /^pipeline diff: name exactly two runs to compare \(got 1\)\n/);
+  const nope = await pipeline(['diff', 'a', 'nope'], root);
+  assert.equal(nope.code, 1);
+  assert.equal(nope.stderr, `pipeline diff: error: run nope does not exist under ${root}`);
+  const help = await pipeline(['diff', '--help'], root);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^pipeline diff <runA> <runB>/);
+});

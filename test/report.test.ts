@@ -1,0 +1,119 @@
+// The report stage on a real run (generate → estimate through the CLI; sweep and
+// calibration are the stand-ins of helpers/report-run.ts until those stages land): one
+// self-contained report.html with every chart as static SVG plus its Vega spec, reusable
+// Vega-Lite files, statements that follow the data, and refusals that name what is wrong.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { execa } from 'execa';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import { sha256 } from '../stages/lib/hash.ts';
+import { num } from '../stages/report/format.ts';
+import { readRun } from '../stages/report/run-data.ts';
+import { findings } from '../stages/report/statements.ts';
+import { ROOT, pipeline } from './helpers/cli.ts';
+import { buildRun } from './helpers/report-run.ts';
+
+const CHARTS = ['calibration-trace', 'data-sample', 'llc-vs-loss', 'llc-vs-mae', 'sweep', 'training-loss', 'training-mae'];
+
+/** assert.match without printing a megabyte of page when it fails. */
+const has = (text: string, re: RegExp) => assert.ok(re.test(text), `missing: ${re}`);
+
+const statementsOf = (runDir: string) => findings(readRun(runDir)).flatMap((f) => f.items.map((s) => s.text));
+
+// One run for both tests; the second changes its artifacts, so it goes last.
+let root = '';
+let runDir = '';
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'llc-report-'));
+  runDir = await buildRun(root, 'r');
+}, { timeout: 60_000 });
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('report: one self-contained page with every chart, the run facts and statements derived from the data', { timeout: 60_000 }, async () => {
+  const r = await pipeline(['run', 'report', '--run', 'r'], root);
+  assert.equal(r.code, 0, r.stderr);
+  const stage = join(runDir, 'report');
+  const page = readFileSync(join(stage, 'report.html'), 'utf8');
+
+  // Self-contained: no markup that a browser would fetch (the inlined scripts are vega's
+  // runtime and the page's boot code; the browser test watches what they request), and a
+  // policy that forbids any request anyway.
+  has(page, /<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
+  const markup = page.replace(/<script\b[\s\S]*?<\/script>/g, '');
+  const fetched = /<(link|img|image|iframe|object|embed|use)\b|\bsrc=|@import|url\((?!#)/i.exec(markup);
+  assert.equal(fetched, null, `the page refers to something to fetch: ${fetched?.[0]}`);
+  for (const [, target] of markup.matchAll(/\bhref="([^"]*)"/g)) assert.ok(target!.startsWith('#'), `link to ${target}`);
+
+  // Every chart: the static SVG, the compiled Vega spec, and the Vega-Lite file that reproduces it.
+  const figures = [...page.matchAll(/<figure id="chart-([\w-]+)"[^>]*>\s*<div class="chart"><svg[\s\S]*?<\/svg><\/div>[\s\S]*?<script type="application\/json" class="vega-spec">([\s\S]*?)<\/script>/g)];
+  assert.deepEqual(figures.map((f) => f[1]).sort(), CHARTS);
+  for (const [, , spec] of figures) assert.ok(JSON.parse(spec!).marks.length > 0);
+  assert.deepEqual(readdirSync(join(stage, 'charts')).sort(), CHARTS.map((c) => `${c}.vl.json`));
+  const reused = JSON.parse(readFileSync(join(stage, 'charts', 'sweep.vl.json'), 'utf8'));
+  const svg = await new vega.View(vega.parse(vegaLite.compile(reused).spec), { renderer: 'none' }).toSVG();
+  assert.match(svg, /step size ε/);
+
+  // The run's facts: devices, backends, tools, config, warnings.
+  const manifest = JSON.parse(readFileSync(join(stage, 'manifest.json'), 'utf8'));
+  for (const input of ['generate/summary.json', 'train/metrics.json', 'estimate/estimates.json', 'sweep/sweep.json', 'calibration/calibration.json', 'calibration/trace.safetensors']) {
+    assert.ok(manifest.inputs[input], `report did not record ${input}`);
+  }
+  assert.equal(manifest.tools.vega, vega.version);
+  has(page, /<td>train<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td>wasm<\/td>/);
+  has(page, /<td>estimate<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td>—<\/td><td>cpu<\/td>/);
+  has(page, /onnxruntime-node/);
+  has(page, /<code>steps<\/code><\/td><td><b>40<\/b> <span class="muted">\(default 50000\)/);
+  has(page, /per-step noise above 1× the weights&#39; RMS/);
+
+  // Statements follow the numbers in the artifacts.
+  const metrics = JSON.parse(readFileSync(join(runDir, 'train', 'metrics.json'), 'utf8')).rows as { step: number; train_mae: number; test_mae: number }[];
+  const widest = metrics.reduce((a, m) => (Math.abs(m.test_mae - m.train_mae) > Math.abs(a.test_mae - a.train_mae) ? m : a));
+  assert.ok(page.includes(`the widest gap is test − train = ${num(widest.test_mae - widest.train_mae)}`), 'the separation statement does not match metrics.json');
+  assert.ok(page.includes(`dropout p = 0.1 was on for all 40 steps`));
+  const sweep = JSON.parse(readFileSync(join(runDir, 'sweep', 'sweep.json'), 'utf8'));
+  const diverged = sweep.points.filter((p: { diverged: unknown[] }) => p.diverged.length > 0).length;
+  assert.ok(page.includes(`${diverged} of ${sweep.points.length} grid points had diverging chains`));
+});
+
+test('report statements change with the data they describe; changed or missing artifacts are refused', { timeout: 60_000 }, async () => {
+  assert.ok(statementsOf(runDir).some((s) => s.startsWith('Training ran in train mode throughout')));
+
+  const train = join(runDir, 'train');
+  const model = JSON.parse(readFileSync(join(train, 'model.json'), 'utf8'));
+  const metrics = JSON.parse(readFileSync(join(train, 'metrics.json'), 'utf8'));
+  // A run without dropout whose test MAE pulls away from the train MAE at the end.
+  writeFileSync(join(train, 'model.json'), JSON.stringify({ ...model, dropout: 0 }));
+  for (const row of metrics.rows) row.test_mae = 1.05 * row.train_mae;
+  metrics.rows.at(-1).test_mae = 2 * metrics.rows.at(-1).train_mae;
+  writeFileSync(join(train, 'metrics.json'), JSON.stringify(metrics));
+  // The readers check hashes, so the doctored files must be re-recorded in the manifest.
+  const manifest = JSON.parse(readFileSync(join(train, 'manifest.json'), 'utf8'));
+  for (const f of ['model.json', 'metrics.json']) {
+    const bytes = readFileSync(join(train, f));
+    manifest.outputs[f] = { sha256: sha256(bytes), bytes: bytes.length };
+  }
+  writeFileSync(join(train, 'manifest.json'), JSON.stringify(manifest));
+
+  const after = statementsOf(runDir);
+  assert.ok(after.includes('Training ran without dropout (p = 0) for 40 steps.'));
+  const last = metrics.rows.at(-1);
+  const separation = `Train and test MAE separate by more than 10% at 1 of ${metrics.rows.length} evaluations, first at step ${last.step}; the widest gap is test − train = ${num(last.test_mae - last.train_mae)} (67% of their mean) at step ${last.step}.`;
+  assert.ok(after.includes(separation), after.join('\n'));
+
+  // A changed artifact is refused, naming it; a missing stage is named too.
+  const sweepJson = join(runDir, 'sweep', 'sweep.json');
+  const original = readFileSync(sweepJson);
+  writeFileSync(sweepJson, '{}');
+  const tampered = await pipeline(['run', 'report', '--run', 'r'], root);
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.stderr, /sweep\/sweep\.json: sha256 .* does not match/);
+  writeFileSync(sweepJson, original);
+  rmSync(join(runDir, 'calibration'), { recursive: true });
+  const direct = await execa(process.execPath, ['--import', 'tsx', join(ROOT, 'stages/report/main.ts'), '--run-dir', runDir], { cwd: ROOT, reject: false });
+  assert.equal(direct.exitCode, 1);
+  assert.match(String(direct.stderr), /report: error: the report needs the artifacts of calibration, which has not finished in run r/);
+});
