@@ -19,8 +19,8 @@ import { readModelFile } from '../stages/onnx/io.ts';
 import type { Device } from '../stages/onnx/ort.ts';
 import { flatParameters, importOnnxModel, seedSgldModel, type SgldModel } from '../stages/sgld/model.ts';
 import { sampleChains, SAMPLER_DEFAULTS, type Dataset } from '../stages/sgld/sampler.ts';
+import { FIXTURE } from '../test/helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const { values } = parseArgs({
   options: { chains: { type: 'string', default: '1,8,64' }, threads: { type: 'string', default: '1,2' }, steps: { type: 'string', default: '40' }, device: { type: 'string', default: 'cpu' } },
 });

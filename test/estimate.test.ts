@@ -16,8 +16,8 @@ import { readStateDict } from '../stages/model/state-dict.ts';
 import { encodeModel } from '../stages/onnx/io.ts';
 import { estimate } from '../stages/estimate/run.ts';
 import { tempDir } from './helpers/cli.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 
 /** Writes a finished stage folder: its files and a manifest listing them. */
 function writeStage(runDir: string, stage: string, files: Record<string, Uint8Array | string>): void {

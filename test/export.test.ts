@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { maxAbsDiff, ortPredict } from '../stages/export/onnx-model.ts';
 import { decodeSafetensors } from '../stages/lib/safetensors.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
-const fixture = (name: string) => join(process.env.LLC_FIXTURES ?? FIXTURE, name);
+const fixture = (name: string) => join(FIXTURE, name);
 
 test('the export stage writes one ONNX model per checkpoint and records its parity with tfjs', async (t) => {
   const dir = tempDir(t);

@@ -9,8 +9,8 @@ import { GraphBuilder, modelOf, tensor } from '../stages/onnx/builder.ts';
 import { DataType } from '../stages/onnx/ir.ts';
 import { writeModelFile } from '../stages/onnx/io.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const T = { timeout: 120_000 };
 const MODEL = `${FIXTURE}/model.onnx`;
 const DATA = `${FIXTURE}/train.safetensors`;

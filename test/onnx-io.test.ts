@@ -12,8 +12,8 @@ import { DataType, type Model } from '../stages/onnx/ir.ts';
 import { OnnxFormatError, decodeModel, encodeModel, readModelFile, writeModelFile } from '../stages/onnx/io.ts';
 import { onnxTypes, type ModelMsg } from '../stages/onnx/proto.ts';
 import { decodeSafetensors } from '../stages/lib/safetensors.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const MODEL_PATH = `${FIXTURE}/model.onnx`;
 const T = { timeout: 30_000 };
 

@@ -11,8 +11,8 @@ import { DataType, type TensorValue } from '../stages/onnx/ir.ts';
 import { decodeModel, encodeModel, readModelFile } from '../stages/onnx/io.ts';
 import { createSession, fromOrt, runSession, toOrt } from '../stages/onnx/ort.ts';
 import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const T = { timeout: 60_000 };
 
 test('re-encoded seed model reproduces PyTorch predictions in onnxruntime', T, async () => {

@@ -10,8 +10,8 @@ import { DataType, OPSET, type Model, type TensorValue } from '../stages/onnx/ir
 import { createSession, runSession } from '../stages/onnx/ort.ts';
 import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
 import { MaskRng } from '../stages/tfjs/rng.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const cfg = SEED_MODEL_CONFIG;
 
 function load(name: string) {

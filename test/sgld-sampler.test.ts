@@ -15,8 +15,8 @@ import { resolveDevice } from '../stages/sgld/device.ts';
 import { flatParameters, importOnnxModel, seedSgldModel } from '../stages/sgld/model.ts';
 import { readModelFile } from '../stages/onnx/io.ts';
 import { initLosses, sampleChains, type ChainSpec, type Dataset } from '../stages/sgld/sampler.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const T = { timeout: 60_000 };
 const cfg = SEED_MODEL_CONFIG;
 const model = seedSgldModel(cfg);

@@ -14,8 +14,8 @@ import { initBackend, type BackendName } from '../stages/tfjs/backend.ts';
 import { toTf } from '../stages/tfjs/convert.ts';
 import { TfjsInterpreter } from '../stages/tfjs/interpreter.ts';
 import { MaskRng } from '../stages/tfjs/rng.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const cfg = SEED_MODEL_CONFIG;
 const BACKENDS: BackendName[] = ['cpu', 'wasm'];
 
