@@ -151,3 +151,16 @@ test('printHealthWarnings writes one stderr line per warning', (t) => {
   assert.equal(lines.length, 2);
   assert.ok(lines.every((l) => /^estimate: warning: checkpoint step 500: .*\n$/.test(l)), lines.join(''));
 });
+
+test('printHealthWarnings stops after maxLines and counts the rest', (t) => {
+  const lines: string[] = [];
+  t.mock.method(process.stderr, 'write', (s: string) => lines.push(s) > 0);
+  const weights = new Float32Array(10).fill(0.001);
+  const noisy = estimateHealth(input({ weights, llcMean: -1 }));
+  const quiet = estimateHealth(input());
+  printHealthWarnings([noisy, quiet, noisy, noisy], 'sweep: ', 3);
+  t.mock.restoreAll();
+  assert.equal(noisy.warnings.length, 2);
+  assert.equal(lines.length, 4);
+  assert.equal(lines[3], 'sweep: … and 3 more warnings (3 of 4 estimates have some); all are in health.json and the report\n');
+});
