@@ -15,10 +15,9 @@ interface Facts {
   metrics: { metric: string; a: number | null; b: number | null; delta: number | null }[];
 }
 
-test('pipeline diff: config differences, metric deltas and overlaid curves of two runs; missing stages reported', { timeout: 90_000 }, async (t) => {
+test('pipeline diff: config differences, metric deltas and overlaid curves of two runs; missing stages reported', { timeout: 120_000 }, async (t) => {
   const root = tempDir(t, 'llc-diff-');
-  await buildRun(root, 'a');
-  await buildRun(root, 'b', ['--set', 'train.lr=0.02']);
+  await Promise.all([buildRun(root, 'a'), buildRun(root, 'b', ['--set', 'train.lr=0.02'])]);
   const out = join(root, 'a-vs-b.html');
   const r = await pipeline(['diff', 'a', 'b', '--json', '--out', out], root);
   assert.equal(r.code, 0, r.stderr);
@@ -40,28 +39,30 @@ test('pipeline diff: config differences, metric deltas and overlaid curves of tw
   const figures = [...page.matchAll(/<figure id="chart-([\w-]+)"[\s\S]*?<script type="application\/json" class="vega-spec">([\s\S]*?)<\/script>/g)];
   assert.deepEqual(figures.map((f) => f[1]), ['diff-mae', 'diff-loss', 'diff-llc', 'diff-sweep']);
   for (const [, name, spec] of figures) assert.ok(spec!.includes('"A: a"') && spec!.includes('"B: b"'), `chart ${name} lacks a run`);
+  // The sweep's λ̂ over both runs on one log or symmetric-log axis (it spans the decades of nβ), λ̂/nβ linear.
+  const finals = ['a', 'b'].flatMap((run) => JSON.parse(readFileSync(join(root, run, 'sweep', 'sweep.json'), 'utf8')).points.flatMap((pt: { llc_final: number | null }) => (pt.llc_final === null ? [] : [pt.llc_final])));
+  const scale = finals.every((v) => v > 0) ? 'log scale' : 'symmetric log scale: linear within ±';
+  assert.ok(page.includes(`Final λ̂ (${scale}`) && page.includes('λ̂/nβ (linear)'), 'the sweep caption does not name the λ̂ scale');
+  assert.ok(figures.at(-1)![2]!.includes(finals.every((v) => v > 0) ? '"type":"log"' : '"type":"symlog"'));
 
   // A run with only generate and train: its other stages are missing, its numbers null.
   assert.equal((await pipeline(['run', 'generate', 'train', '--run', 'c', ...TINY], root)).code, 0);
-  const partial = await pipeline(['diff', 'a', 'latest', '--json'], root);
+  const [partial, html] = await Promise.all([pipeline(['diff', 'a', 'latest', '--json'], root), pipeline(['diff', 'a', 'c', '--out', join(root, 'a-vs-c.html')], root)]);
   assert.equal(partial.code, 0, partial.stderr);
   const p = JSON.parse(partial.stdout) as Facts;
   assert.equal(p.b.run, 'c');
   assert.deepEqual(p.b.missing, ['export', 'estimate', 'sweep', 'calibration']);
   assert.equal(p.metrics.find((m) => m.metric === 'calibration λ̂')!.b, null);
   assert.notEqual(p.metrics.find((m) => m.metric === 'final test MAE')!.b, null);
-  const html = await pipeline(['diff', 'a', 'c', '--out', join(root, 'a-vs-c.html')], root);
   assert.equal(html.code, 0, html.stderr);
   assert.match(readFileSync(join(root, 'a-vs-c.html'), 'utf8'), /export, estimate, sweep, calibration not run/);
 
   // One clear line for each mistake.
-  const one = await pipeline(['diff', 'a'], root);
+  const [one, nope, help] = await Promise.all([pipeline(['diff', 'a'], root), pipeline(['diff', 'a', 'nope'], root), pipeline(['diff', '--help'], root)]);
   assert.equal(one.code, 2);
   assert.match(one.stderr, /^pipeline diff: name exactly two runs to compare \(got 1\)\n/);
-  const nope = await pipeline(['diff', 'a', 'nope'], root);
   assert.equal(nope.code, 1);
   assert.equal(nope.stderr, `pipeline diff: error: run nope does not exist under ${root}`);
-  const help = await pipeline(['diff', '--help'], root);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^pipeline diff <runA> <runB>/);
 });

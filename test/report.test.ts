@@ -1,7 +1,7 @@
-// The report stage on a real run (generate → estimate through the CLI; sweep and
-// calibration are the stand-ins of helpers/report-run.ts until those stages land): one
-// self-contained report.html with every chart as static SVG plus its Vega spec, reusable
-// Vega-Lite files, statements that follow the data, and refusals that name what is wrong.
+// The report stage on a real run (generate → calibration through the CLI on a tiny config,
+// helpers/report-run.ts): one self-contained report.html with every chart as static SVG
+// plus its Vega spec, reusable Vega-Lite files, statements that follow the data, and
+// refusals that name what is wrong.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { sha256 } from '../stages/lib/hash.ts';
+import { decodeSafetensors } from '../stages/lib/safetensors.ts';
 import { num } from '../stages/report/format.ts';
 import { readRun } from '../stages/report/run-data.ts';
 import { findings } from '../stages/report/statements.ts';
@@ -34,7 +35,8 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('report: one self-contained page with every chart, the run facts and statements derived from the data', { timeout: 60_000 }, async () => {
-  const r = await pipeline(['run', 'report', '--run', 'r'], root);
+  // More data rows than the five sequences generate/summary.json keeps.
+  const r = await pipeline(['run', 'report', '--run', 'r', '--set', 'report.sample_rows=12'], root);
   assert.equal(r.code, 0, r.stderr);
   const stage = join(runDir, 'report');
   const page = readFileSync(join(stage, 'report.html'), 'utf8');
@@ -57,6 +59,37 @@ test('report: one self-contained page with every chart, the run facts and statem
   const svg = await new vega.View(vega.parse(vegaLite.compile(reused).spec), { renderer: 'none' }).toSVG();
   assert.match(svg, /step size ε/);
 
+  // The sweep's λ̂ spans the decades of nβ: a log axis when every λ̂ is positive, else a
+  // symmetric log one whose ticks are 0 and ±powers of ten; λ̂/nβ stays linear.
+  const sweep = JSON.parse(readFileSync(join(runDir, 'sweep', 'sweep.json'), 'utf8'));
+  const finals = (sweep.points as { llc_final: number | null }[]).flatMap((p) => (p.llc_final === null ? [] : [p.llc_final]));
+  const [llcY, ratioY] = reused.hconcat.map((panel: { layer: { encoding: { y: { scale?: { type: string }; axis?: { values?: number[] } } } }[] }) => panel.layer[0]!.encoding.y);
+  const scaleType = finals.every((v) => v > 0) ? 'log' : 'symlog';
+  assert.equal(llcY.scale?.type, scaleType);
+  assert.equal(ratioY.scale, undefined);
+  for (const v of llcY.axis.values) assert.ok(v === 0 || Number.isInteger(Math.log10(Math.abs(v))), `λ̂ tick ${v} is not 0 or a power of ten`);
+  const ticks = llcY.axis.values as number[];
+  assert.ok(ticks[0]! <= Math.min(...finals) && ticks.at(-1)! >= Math.max(...finals), 'the λ̂ ticks do not span the data');
+  has(page, scaleType === 'log' ? /Final λ̂ \(left, log scale, since λ̂ grows with nβ\)/ : /Final λ̂ \(left, symmetric log scale: linear within ±[^,]+, logarithmic beyond, since λ̂ grows with nβ\)/);
+
+  // The data sample: the first report.sample_rows = 12 rows of generate/train.safetensors.
+  const summary = JSON.parse(readFileSync(join(runDir, 'generate', 'summary.json'), 'utf8'));
+  const train = decodeSafetensors(readFileSync(join(runDir, 'generate', 'train.safetensors'))).tensors;
+  const seqLen = train.tokens!.shape[1]!;
+  const rows = Array.from({ length: 12 }, (_, i) => ({
+    letters: Array.from((train.tokens!.data as BigInt64Array).subarray(i * seqLen, (i + 1) * seqLen), (t) => summary.vocab[Number(t)]).join(''),
+    targets: Array.from((train.targets!.data as Float32Array).subarray(i * seqLen, (i + 1) * seqLen)),
+  }));
+  assert.equal(summary.first_sequences[4].letters, rows[4]!.letters);
+  assert.deepEqual([...page.matchAll(/<tr><td>train<\/td><td><span class="mono">(\w+)<\/span><\/td>/g)].map((m) => m[1]), rows.map((x) => x.letters));
+  const sample = JSON.parse(readFileSync(join(stage, 'charts', 'data-sample.vl.json'), 'utf8')).data.values as { sequence: string; pos: number; letter: string; target: number }[];
+  assert.deepEqual(
+    sample.map((c) => [c.sequence, c.pos, c.letter, c.target]),
+    rows.flatMap((x, i) => [...x.letters].map((letter, pos) => [`train #${i + 1}`, pos, letter, x.targets[pos]])),
+  );
+  has(page, /The first 12 training sequences of generate\/train\.safetensors/);
+  assert.ok(!page.includes('report.sample_rows asks for'), 'a note says the sample rows are not honoured');
+
   // The run's facts: devices, backends, tools, config, warnings.
   const manifest = JSON.parse(readFileSync(join(stage, 'manifest.json'), 'utf8'));
   for (const input of ['generate/summary.json', 'train/metrics.json', 'estimate/estimates.json', 'sweep/sweep.json', 'calibration/calibration.json', 'calibration/trace.safetensors']) {
@@ -74,8 +107,9 @@ test('report: one self-contained page with every chart, the run facts and statem
   const widest = metrics.reduce((a, m) => (Math.abs(m.test_mae - m.train_mae) > Math.abs(a.test_mae - a.train_mae) ? m : a));
   assert.ok(page.includes(`the widest gap is test − train = ${num(widest.test_mae - widest.train_mae)}`), 'the separation statement does not match metrics.json');
   assert.ok(page.includes(`dropout p = 0.1 was on for all 40 steps`));
-  const sweep = JSON.parse(readFileSync(join(runDir, 'sweep', 'sweep.json'), 'utf8'));
+  // The tiny config's largest ε (30) diverges every chain: the statement counts those points.
   const diverged = sweep.points.filter((p: { diverged: unknown[] }) => p.diverged.length > 0).length;
+  assert.ok(diverged > 0, 'no grid point of the sweep diverged');
   assert.ok(page.includes(`${diverged} of ${sweep.points.length} grid points had diverging chains`));
 });
 

@@ -3,7 +3,7 @@
 // overlaid. A stage one run lacks is reported and its numbers are null, never a crash.
 import { llcRunsChart } from './charts/llc.ts';
 import type { ChartDef } from './charts/spec.ts';
-import { sweepChart } from './charts/sweep.ts';
+import { llcScale, sweepChart } from './charts/sweep.ts';
 import { trainingChart } from './charts/training.ts';
 import { int, num, when } from './format.ts';
 import { html, table, type Html } from './html.ts';
@@ -86,7 +86,7 @@ function chartDefs(a: RunData, b: RunData): ChartDef[] {
     ...(metrics.length ? [{ name: 'diff-mae', title: 'Train and test MAE over training', caption: dashes, spec: trainingChart(metrics, 'mae') }] : []),
     ...(metrics.length ? [{ name: 'diff-loss', title: 'Loss over training', caption: dashes, spec: trainingChart(metrics, 'loss') }] : []),
     ...(estimates.length ? [{ name: 'diff-llc', title: 'λ̂ per checkpoint', caption: 'Mean over chains, with a ±std band where there are several chains; one colour per run.', spec: llcRunsChart(estimates) }] : []),
-    ...(sweeps.length ? [{ name: 'diff-sweep', title: 'Calibration sweep', caption: `Final λ̂ and λ̂/nβ over ε and nβ. ${dashes} A red ✕ marks diverged chains.`, spec: sweepChart(sweeps) }] : []),
+    ...(sweeps.length ? [{ name: 'diff-sweep', title: 'Calibration sweep', caption: `Final λ̂ (${llcScale(sweeps).note}) and λ̂/nβ (linear) over ε (log scale) and nβ. ${dashes} A red ✕ marks diverged chains.`, spec: sweepChart(sweeps) }] : []),
   ];
 }
 

@@ -6,7 +6,7 @@ import { calibrationChart } from './charts/calibration.ts';
 import { dataSampleChart } from './charts/data-sample.ts';
 import { llcOverlayChart } from './charts/llc-overlay.ts';
 import type { ChartDef } from './charts/spec.ts';
-import { sweepChart } from './charts/sweep.ts';
+import { llcScale, sweepChart } from './charts/sweep.ts';
 import { trainingChart } from './charts/training.ts';
 import { count, duration, int, num, when } from './format.ts';
 import { html, table } from './html.ts';
@@ -16,7 +16,7 @@ import { SAMPLING_STAGES, SHOWN_STAGES, loadRun, type RunData } from './run-data
 import { findings } from './statements.ts';
 import { configTables, estimatesTable, healthSummary, healthTable, stagesTable, sweepTable, toolsTable } from './tables.ts';
 
-type Complete = RunData & Required<Pick<RunData, 'summary' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'sweep' | 'calibration'>>;
+type Complete = RunData & Required<Pick<RunData, 'summary' | 'sample' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'sweep' | 'calibration'>>;
 
 /** loadRun fills every artifact of a stage that has run, so no missing stage means a complete run. */
 function complete(d: RunData): Complete {
@@ -24,13 +24,10 @@ function complete(d: RunData): Complete {
   return d as Complete;
 }
 
-/** The data rows the report shows: report.sample_rows of the sequences generate/summary.json keeps. */
-const sampleOf = (d: Complete) => d.summary.first_sequences.slice(0, d.config.report.sample_rows);
-
 function chartDefs(d: Complete): ChartDef[] {
   const { metrics, estimates, baseline, sweep, calibration: cal } = d;
   const runs = [{ run: d.id, metrics }];
-  const sample = sampleOf(d);
+  const sample = d.sample;
   const chains = estimates.checkpoints[0]?.llc_per_chain.length ?? 0;
   const llcLine = chains > 1 ? `λ̂ per checkpoint (solid), with a ±std band over its ${chains} chains` : 'λ̂ per checkpoint from one chain (solid)';
   return [
@@ -38,9 +35,9 @@ function chartDefs(d: Complete): ChartDef[] {
     { name: 'training-loss', title: 'Loss over training', caption: 'Mean squared error on the full train and test splits (eval mode), and the mean training minibatch loss since the previous evaluation (dropout on). The dashed line is the test MSE of always predicting the mean training target.', spec: trainingChart(runs, 'loss', { value: baseline.meanTestMse, label: `always ${num(baseline.mean)} (test MSE ${num(baseline.meanTestMse)})` }) },
     { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'mae') },
     { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'loss') },
-    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `Final λ̂ (left) and λ̂/nβ (right) for each step size ε (log scale) and inverse temperature nβ (colour). A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
+    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `Final λ̂ (left, ${llcScale([{ run: d.id, sweep }]).note}, since λ̂ grows with nβ) and λ̂/nβ (right, linear) for each step size ε (log scale) and inverse temperature nβ (colour). A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
     { name: 'calibration-trace', title: `Calibration loss trace on the checkpoint of step ${int(cal.result.checkpoint_step)}`, caption: `The SGLD minibatch loss of each of the ${cal.result.num_chains} chains per draw, their mean (black) with a ±std band, and the loss at the checkpoint (dashed).`, spec: calibrationChart(cal.result, cal.loss) },
-    { name: 'data-sample', title: 'A sample of the data', caption: `The first ${sample.length} training sequences: each cell shows the letter and, below it and by its shade, the target at that position (the fraction of x among the letters so far).`, spec: dataSampleChart(sample) },
+    { name: 'data-sample', title: 'A sample of the data', caption: `The first ${sample.length} training sequences of generate/train.safetensors (report.sample_rows = ${d.config.report.sample_rows}): each cell shows the letter and, below it and by its shade, the target at that position (the fraction of x among the letters so far).`, spec: dataSampleChart(sample) },
   ];
 }
 
@@ -52,7 +49,7 @@ function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
     if (!h) return html`<h3>${stage}</h3><p class="warning">Stage ${stage} wrote no health.json.</p>`;
     return html`<h3>${stage}</h3>${healthSummary(h)}<details><summary>Diagnostics and warnings of ${h.estimates.length === 1 ? 'the estimate' : `all ${h.estimates.length} estimates`}</summary>${healthTable(h)}</details>`;
   });
-  const sample = sampleOf(d);
+  const sample = d.sample;
   return [
     { id: 'findings', title: 'Findings', body: html`${found.map((f) => html`<h3><a href="#${f.section}">${f.topic}</a></h3>${findingsList(f)}`)}` },
     { id: 'training', title: 'Training', body: html`${fig('training-mae')}${fig('training-loss')}` },

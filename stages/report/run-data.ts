@@ -4,7 +4,7 @@
 // the report refuses that, the diff says so.
 import type { Config } from '../../schemas/config.ts';
 import { Calibration } from '../../schemas/calibration.ts';
-import { DatasetSummary, splitFromTensors } from '../../schemas/dataset.ts';
+import { DatasetSummary, splitFromTensors, type SplitTensors } from '../../schemas/dataset.ts';
 import { Estimates } from '../../schemas/estimate.ts';
 import { Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
@@ -32,6 +32,13 @@ export interface Baseline {
   meanTestMse: number;
 }
 
+/** One sequence of the data sample: its letters and the target at each position. */
+export interface SampleRow {
+  split: 'train' | 'test';
+  letters: string;
+  targets: number[];
+}
+
 export interface CalibrationRun {
   result: Calibration;
   /** [chains, draws] row-major. */
@@ -44,6 +51,8 @@ export interface RunData {
   manifests: Partial<Record<ShownStage, Manifest>>;
   missing: ShownStage[];
   summary?: DatasetSummary;
+  /** The first report.sample_rows training sequences (fewer when the split is smaller). */
+  sample?: SampleRow[];
   baseline?: Baseline;
   model?: ModelConfigFile;
   metrics?: Metrics;
@@ -63,6 +72,24 @@ function baselineOf(train: Float32Array, test: Float32Array): Baseline {
   return { median, medianTestMae: score(median, Math.abs), mean, meanTestMae: score(mean, Math.abs), meanTestMse: score(mean, (d) => d * d) };
 }
 
+/** The first `rows` sequences of a split, as letters of `vocab` (token i is vocab[i]) with their targets. */
+function sampleOf(split: SplitTensors, vocab: string, rows: number, source: string): SampleRow[] {
+  const letters = [...vocab];
+  return Array.from({ length: Math.min(rows, split.n) }, (_, i) => {
+    const at = i * split.seqLen;
+    const tokens = split.tokens.subarray(at, at + split.seqLen);
+    return {
+      split: 'train' as const,
+      letters: Array.from(tokens, (t, pos) => {
+        const letter = letters[Number(t)];
+        if (letter === undefined) throw new Error(`${source}: token ${t} at row ${i}, position ${pos} is outside the vocabulary "${vocab}" of generate/summary.json`);
+        return letter;
+      }).join(''),
+      targets: Array.from(split.targets.subarray(at, at + split.seqLen)),
+    };
+  });
+}
+
 export function loadRun(ctx: StageContext): RunData {
   const manifests: RunData['manifests'] = {};
   for (const stage of SHOWN_STAGES) {
@@ -73,9 +100,12 @@ export function loadRun(ctx: StageContext): RunData {
   const data: RunData = { id: ctx.runId, config: ctx.config, manifests, missing: SHOWN_STAGES.filter((s) => !has(s)), health: {} };
 
   if (has('generate')) {
-    data.summary = ctx.readJsonInput('generate', 'summary.json', DatasetSummary);
-    const targets = (file: string) => splitFromTensors(ctx.readSafetensorsInput('generate', file), `generate/${file}`).targets;
-    data.baseline = baselineOf(targets('train.safetensors'), targets('test.safetensors'));
+    const summary = ctx.readJsonInput('generate', 'summary.json', DatasetSummary);
+    const split = (file: string) => splitFromTensors(ctx.readSafetensorsInput('generate', file), `generate/${file}`);
+    const train = split('train.safetensors');
+    data.summary = summary;
+    data.sample = sampleOf(train, summary.vocab, ctx.config.report.sample_rows, 'generate/train.safetensors');
+    data.baseline = baselineOf(train.targets, split('test.safetensors').targets);
   }
   if (has('train')) {
     data.metrics = ctx.readJsonInput('train', 'metrics.json', Metrics);

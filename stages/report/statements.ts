@@ -213,9 +213,9 @@ function health(d: RunData): Statement[] {
 function data(d: RunData): Statement[] {
   const s = d.summary;
   if (!s) return [];
-  const shown = Math.min(d.config.report.sample_rows, s.first_sequences.length);
+  const asked = d.config.report.sample_rows;
   const out = [say(`${int(s.n_train)} training and ${int(s.n_test)} test sequences of length ${s.seq_len}, generated from seed ${s.seed} with ${s.prng}; on average ${num(s.mean_num_x)} x per sequence.`)];
-  if (shown < d.config.report.sample_rows) out.push(say(`report.sample_rows asks for ${d.config.report.sample_rows} rows; generate/summary.json keeps the first ${s.first_sequences.length} sequences, so ${shown} are shown.`));
+  if (s.n_train < asked) out.push(say(`report.sample_rows asks for ${asked} rows; the training split has ${int(s.n_train)}, so all of them are shown.`));
   return out;
 }
 

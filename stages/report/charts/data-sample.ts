@@ -1,11 +1,11 @@
 // A sample of the data with its targets (SPEC.md §6): one row per sequence, one cell per
 // position showing the letter, shaded by the target there — the fraction of x so far.
-import type { DatasetSummary } from '../../../schemas/dataset.ts';
+import type { SampleRow } from '../run-data.ts';
 import { chart, type Spec } from './spec.ts';
 
 const CELL = 46;
 
-export function dataSampleChart(sequences: DatasetSummary['first_sequences']): Spec {
+export function dataSampleChart(sequences: SampleRow[]): Spec {
   const values = sequences.flatMap((s, i) =>
     [...s.letters].map((letter, pos) => ({ sequence: `${s.split} #${i + 1}`, pos, letter, target: s.targets[pos]!, label: s.targets[pos]!.toFixed(2) })),
   );
@@ -22,7 +22,7 @@ export function dataSampleChart(sequences: DatasetSummary['first_sequences']): S
       {
         mark: { type: 'rect', stroke: 'white', strokeWidth: 2 },
         encoding: {
-          color: { field: 'target', type: 'quantitative', title: 'target (fraction of x so far)', scale: { domain: [0, 1], scheme: 'purples' }, legend: { orient: 'right', direction: 'vertical', gradientLength: CELL * sequences.length - 10 } },
+          color: { field: 'target', type: 'quantitative', title: 'target (fraction of x so far)', scale: { domain: [0, 1], scheme: 'purples' }, legend: { orient: 'right', direction: 'vertical', gradientLength: Math.min(CELL * sequences.length - 10, 320) } },
           tooltip: [{ field: 'sequence', type: 'nominal' }, { field: 'pos', type: 'ordinal', title: 'position' }, { field: 'letter', type: 'nominal' }, { field: 'target', type: 'quantitative', format: '.4f' }],
         },
       },
