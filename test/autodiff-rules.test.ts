@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceSession } from 'onnxruntime-node';
+import { inferFacts } from '../stages/autodiff/facts.ts';
 import { addGradients, addModelGradients } from '../stages/autodiff/grad.ts';
 import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
 import { DataType, type Dim, type Graph, type Model, type TensorValue } from '../stages/onnx/ir.ts';
@@ -225,6 +226,14 @@ const CASES: Case[] = [
     y: ({ b, x }) => b.op('Slice', [x.a!, x.at!, b.ints([5]), b.ints([1])]),
   },
   {
+    name: 'Slices of equal dims by the same runtime bound',
+    inputs: { a: f([4, 6]), b: f([4, 6]), at: i64([1], [4]) },
+    y: ({ b, x }) => {
+      const part = (v: string): string => b.op('Slice', [v, b.ints([1]), x.at!, b.ints([1])]);
+      return b.op('Mul', [part(x.a!), part(x.b!)]);
+    },
+  },
+  {
     name: 'Split, both parts used',
     inputs: { a: f([2, 6]) },
     y: ({ b, x }) => {
@@ -240,6 +249,17 @@ const CASES: Case[] = [
   { name: 'Concat', inputs: { a: f([2, 3]), b: f([2, 1]), c: f([2, 2]) }, y: ({ b, x }) => b.op('Concat', [x.a!, x.b!, x.c!], { axis: attr.int(-1) }) },
   // Shape changes.
   { name: 'Reshape with -1', inputs: { a: f([2, 3, 4]) }, y: ({ b, x }) => b.op('Reshape', [x.a!, b.ints([4, -1])]) },
+  {
+    name: 'Reshape folding axes with -1 and unfolding them again',
+    inputs: { a: f([2, 3, 4]) },
+    y: ({ b, x }) => {
+      const dims = b.op('Shape', [x.a!]);
+      const dim = (i: number): string => b.op('Gather', [dims, b.ints([i])]);
+      const folded = b.op('Reshape', [x.a!, b.ints([0, -1])]);
+      const back = b.op('Reshape', [folded, b.op('Concat', [dim(0), b.ints([-1]), dim(2)], { axis: attr.int(0) })]);
+      return b.op('Mul', [back, x.a!]);
+    },
+  },
   { name: 'Transpose perm', inputs: { a: f([2, 3, 4]) }, y: ({ b, x }) => b.op('Transpose', [x.a!], { perm: attr.ints([2, 0, 1]) }) },
   { name: 'Transpose reversed', inputs: { a: f([2, 3, 4]) }, y: ({ b, x }) => b.op('Transpose', [x.a!]) },
   { name: 'Squeeze', inputs: { a: f([2, 1, 3]) }, y: ({ b, x }) => b.op('Squeeze', [x.a!, b.ints([1])]) },
@@ -256,6 +276,20 @@ const CASES: Case[] = [
       const truncated = b.op('Cast', [b.op('Cast', [x.a!], { to: attr.int(DataType.INT64) })], { to: attr.int(type) });
       return b.op('Mul', [roundTrip, truncated]);
     },
+    float32: true,
+  },
+  // OneHot (no gradient of its own) feeding a MatMul: the rank and dims of its output.
+  {
+    name: 'OneHot with constant depth, default axis, into MatMul',
+    inputs: { idx: i64([2, 3], [0, 4, 2, 1, -1, 3]), m: f([5, 3]) },
+    y: ({ b, x, float }) => b.op('MatMul', [b.op('OneHot', [x.idx!, b.constant(tensor.int64([], [5])), float([0, 1], [2])]), x.m!]),
+    // onnxruntime's CPU OneHot has no double output.
+    float32: true,
+  },
+  {
+    name: 'OneHot axis 0, depth [5], values [-1, 2], under MatMul',
+    inputs: { idx: i64([3], [4, 0, 2]), m: f([2, 5]) },
+    y: ({ b, x, float }) => b.op('MatMul', [x.m!, b.op('OneHot', [x.idx!, b.ints([5]), float([-1, 2], [2])], { axis: attr.int(0) })]),
     float32: true,
   },
   // Normalisations.
@@ -314,6 +348,38 @@ for (const c of CASES) {
     await checkCase(c, true);
   });
 }
+
+test('static facts: OneHot, Slice with a runtime end, Reshape round trips', () => {
+  const b = new GraphBuilder('facts');
+  const idx = b.input('idx', DataType.INT64, ['n', 3]);
+  const depth = b.input('depth', DataType.INT64, []);
+  const end = b.input('end', DataType.INT64, [1]);
+  const a = b.input('a', DataType.FLOAT, [4, 6, 'k']);
+  const c = b.input('c', DataType.FLOAT, [4, 6, 'k']);
+  const values = b.constant(tensor.float32([2], [0, 1]));
+  const known = b.op('OneHot', [idx, b.constant(tensor.int64([], [7])), values]);
+  const middle = b.op('OneHot', [idx, b.ints([7]), values], { axis: attr.int(-2) });
+  const first = b.op('OneHot', [idx, depth, values], { axis: attr.int(0) });
+  const slice = (v: string): string => b.op('Slice', [v, b.ints([0]), end, b.ints([0])]);
+  const [sa, sc] = [slice(a), slice(c)];
+  const folded = b.op('Reshape', [sa, b.ints([0, -1])]);
+  const back = b.op('Reshape', [folded, b.ints([0, 6, -1])]);
+  const facts = inferFacts(b.build(), 17);
+  assert.deepEqual(facts.get(known)?.shape, ['n', 3, 7]);
+  assert.equal(facts.get(known)?.dtype, DataType.FLOAT);
+  assert.deepEqual(facts.get(middle)?.shape, ['n', 7, 3]);
+  const f0 = facts.get(first)!.shape!;
+  assert.equal(f0.length, 3);
+  assert.equal(typeof f0[0], 'string');
+  assert.deepEqual(f0.slice(1), ['n', 3]);
+  // The unsliced axes keep their dims; equal dims sliced by the same runtime end are equal.
+  const s = facts.get(sa)!.shape!;
+  assert.deepEqual(s.slice(1), [6, 'k']);
+  assert.equal(typeof s[0], 'string');
+  assert.deepEqual(facts.get(sc)?.shape, s);
+  assert.equal(facts.get(folded)!.shape![0], s[0]);
+  assert.deepEqual(facts.get(back)?.shape, s);
+});
 
 test('gradient rule: Dropout in training mode uses the mask', { timeout: 60_000 }, async () => {
   const b = new GraphBuilder('dropout');

@@ -3,7 +3,11 @@
 // Gradient rules use them to pick ranks and axes when the graph is built, and to skip the
 // reduction for broadcasting that cannot have happened. A dim nobody can name statically
 // gets a symbol made from the name of the value it belongs to, so two uses of the same
-// unknown size (say, three Reshapes to one computed shape) still compare equal.
+// unknown size (say, three Reshapes to one computed shape) still compare equal; where the
+// dim is a function of other dims, the symbol is made from those instead (a product of
+// dims, a Slice's size from its dim and bounds), so that equal sizes reached along
+// different paths (a batch axis folded and unfolded, two tensors sliced to one runtime
+// width) compare equal too.
 import { DataType, type Dim, type Graph, type Node, type TensorValue, type ValueInfo } from '../onnx/ir.ts';
 import { attrInt, attrInts, axesAreInput, optionalInput } from './attrs.ts';
 
@@ -32,8 +36,9 @@ export function inferFacts(graph: Graph, opset: number, outer: ValueInfo[] = [])
   for (const init of graph.initializers) facts.set(init.name, tensorFacts(init));
   const declared = new Map((graph.valueInfo ?? []).map((v) => [v.name, v]));
   const get = (name: string): Facts => facts.get(name) ?? {};
+  const products = new Products();
   for (const node of graph.nodes) {
-    const inferred = inferNode(node, get, opset);
+    const inferred = inferNode(node, get, opset, products);
     node.outputs.forEach((name, i) => {
       if (name === '') return;
       const f = inferred[i] ?? {};
@@ -76,8 +81,53 @@ function broadcastShapes(shapes: (Dim[] | undefined)[], unknown: (axis: number) 
   );
 }
 
-function product(dims: Dim[], unknown: Dim): Dim {
-  return dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((a, b) => a * b, 1) : unknown;
+/**
+ * Products of dims, symbolic ones included, under canonical names: equal products get equal
+ * names, so a size folded into one axis (a Reshape to [.., -1, ..]) and unfolded again by
+ * another Reshape comes back as the very symbol it started as.
+ */
+class Products {
+  /** Numeric coefficient and symbolic factors (sorted, with repeats) of each named product. */
+  private readonly named = new Map<string, { coef: number; syms: string[] }>();
+
+  private split(dims: Dim[]): { coef: number; syms: string[] } {
+    let coef = 1;
+    const syms: string[] = [];
+    for (const d of dims) {
+      const p = typeof d === 'number' ? { coef: d, syms: [] } : this.named.get(d) ?? { coef: 1, syms: [d] };
+      coef *= p.coef;
+      syms.push(...p.syms);
+    }
+    return { coef, syms: syms.sort() };
+  }
+
+  private name(coef: number, syms: string[]): Dim {
+    if (coef === 0 || syms.length === 0) return coef;
+    if (coef === 1 && syms.length === 1) return syms[0]!;
+    const name = `?product${JSON.stringify([coef, ...syms])}`;
+    this.named.set(name, { coef, syms });
+    return name;
+  }
+
+  product(dims: Dim[]): Dim {
+    const { coef, syms } = this.split(dims);
+    return this.name(coef, syms);
+  }
+
+  /** The dim d with d·product(rest) = product(total), where the factors say so; else undefined.
+   * (A Reshape's -1: a runtime 0 among rest's symbols would be an error there anyway.) */
+  quotient(total: Dim[], rest: Dim[]): Dim | undefined {
+    const t = this.split(total);
+    const r = this.split(rest);
+    if (r.coef === 0 || t.coef % r.coef !== 0) return undefined;
+    const left = [...t.syms];
+    for (const sym of r.syms) {
+      const at = left.indexOf(sym);
+      if (at < 0) return undefined;
+      left.splice(at, 1);
+    }
+    return this.name(t.coef / r.coef, left);
+  }
 }
 
 function arith(op: string, a: Dim, b: Dim, unknown: Dim): Dim {
@@ -168,7 +218,7 @@ const BROADCAST = new Set([
   'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor',
 ]);
 
-function inferNode(node: Node, get: (name: string) => Facts, opset: number): Facts[] {
+function inferNode(node: Node, get: (name: string) => Facts, opset: number, products: Products): Facts[] {
   const x = (i: number): Facts => {
     const name = optionalInput(node, i);
     return name === undefined ? {} : get(name);
@@ -176,7 +226,7 @@ function inferNode(node: Node, get: (name: string) => Facts, opset: number): Fac
   const sym = (axis: number, out = 0): string => `?${node.outputs[out]}:${axis}`;
   const symbols = (rank: number, out = 0): Dim[] => Array.from({ length: rank }, (_, i) => sym(i, out));
   const types = outputTypes(node, x);
-  const shapes = inferShapes(node, x, opset, sym, symbols);
+  const shapes = inferShapes(node, x, opset, sym, symbols, products);
   return node.outputs.map((_, i) => {
     const f: Facts = {};
     const t = types[i];
@@ -196,6 +246,7 @@ function inferShapes(
   opset: number,
   sym: (axis: number, out?: number) => string,
   symbols: (rank: number, out?: number) => Dim[],
+  products: Products,
 ): ShapeFacts[] {
   const one = (shape: Dim[] | undefined, value?: Dim[]): ShapeFacts[] => [{ ...(shape ? { shape } : {}), ...(value ? { value } : {}) }];
   const a0 = x(0);
@@ -229,7 +280,7 @@ function inferShapes(
       const dims = a0.shape.slice(start, Math.max(start, end));
       return one([dims.length], dims);
     }
-    case 'Size': return one([], a0.shape ? [product(a0.shape, `?${node.outputs[0]}[0]`)] : undefined);
+    case 'Size': return one([], a0.shape ? [products.product(a0.shape)] : undefined);
     case 'ConstantOfShape': {
       const v = x(0).value;
       return one(v ?? (x(0).shape?.[0] !== undefined && typeof x(0).shape![0] === 'number' ? symbols(x(0).shape![0] as number) : undefined));
@@ -278,16 +329,15 @@ function inferShapes(
       const dims = target.map((d, i) => (d === 0 && !allowZero ? a0.shape?.[i] ?? sym(i) : d));
       const inferAt = dims.indexOf(-1);
       if (inferAt >= 0) {
-        const total = a0.shape ? product(a0.shape, sym(inferAt)) : sym(inferAt);
-        const rest = product(dims.filter((_, i) => i !== inferAt), sym(inferAt));
-        dims[inferAt] = typeof total === 'number' && typeof rest === 'number' && rest !== 0 ? total / rest : sym(inferAt);
+        const rest = dims.filter((_, i) => i !== inferAt);
+        dims[inferAt] = (a0.shape && products.quotient(a0.shape, rest)) ?? sym(inferAt);
       }
       return one(dims, a0.value);
     }
     case 'Flatten': {
       if (!a0.shape) return one([sym(0), sym(1)]);
       const axis = normAxis(attrInt(node, 'axis', 1), a0.shape.length);
-      return one([product(a0.shape.slice(0, axis), sym(0)), product(a0.shape.slice(axis), sym(1))]);
+      return one([products.product(a0.shape.slice(0, axis)), products.product(a0.shape.slice(axis))]);
     }
     case 'Transpose': {
       if (!a0.shape) return one(undefined);
@@ -337,26 +387,47 @@ function inferShapes(
     case 'Slice': {
       if (!a0.shape) return one(undefined);
       const s = a0.shape;
-      const nums = (f: Facts): number[] | undefined => (f.value?.every((d) => typeof d === 'number') ? (f.value as number[]) : undefined);
-      const [starts, ends] = [nums(x(1)), nums(x(2))];
-      const axes = optionalInput(node, 3) ? nums(x(3)) : starts?.map((_, i) => i);
-      const steps = optionalInput(node, 4) ? nums(x(4)) : starts?.map(() => 1);
-      if (!starts || !ends || !axes || !steps) return one(symbols(s.length));
+      // The sliced axes: given, or as many as starts has elements (known from its shape even
+      // where its contents are not). The other axes keep their dims.
+      const count = x(1).value?.length ?? x(1).shape?.[0];
+      const givenAxes = x(3).value;
+      const axes = optionalInput(node, 3) !== undefined
+        ? givenAxes?.every((d) => typeof d === 'number') ? (givenAxes as number[]) : undefined
+        : typeof count === 'number' ? Array.from({ length: count }, (_, i) => i) : undefined;
+      if (!axes) return one(symbols(s.length));
+      // Bound k of input i: its value (a number or a symbol) where known, else the pair
+      // [value name, k]; absent steps are 1.
+      const bound = (i: number, k: number): Dim | [string, number] => {
+        const name = optionalInput(node, i);
+        if (name === undefined) return 1;
+        return x(i).value?.[k] ?? [name, k];
+      };
       const shape = [...s];
       const picks: (number[] | undefined)[] = s.map(() => undefined);
       axes.forEach((a, k) => {
         const axis = normAxis(a, s.length);
-        const [start, end, step] = [starts[k]!, ends[k]!, steps[k]!];
+        const [start, end, step] = [bound(1, k), bound(2, k), bound(4, k)];
         const d = s[axis]!;
-        if (typeof d === 'number') {
+        if (typeof d === 'number' && typeof start === 'number' && typeof end === 'number' && typeof step === 'number') {
           picks[axis] = sliceIndices(d, start, end, step);
           shape[axis] = picks[axis]!.length;
-        } else if (!(start === 0 && end >= 2 ** 31 - 1 && step === 1)) {
-          shape[axis] = sym(axis);
+        } else if (!(start === 0 && step === 1 && (end === d || (typeof end === 'number' && end >= 2 ** 31 - 1)))) {
+          // A function of the dim and the bounds alone: slices of equal dims by the same
+          // bounds (say, a batch's runtime width) get the same symbol.
+          shape[axis] = `?slice${JSON.stringify([d, start, end, step])}`;
         }
       });
-      const value = s.length === 1 && typeof s[0] === 'number' && a0.value ? (picks[0] ?? a0.value.map((_, i) => i)).map((i) => a0.value![i]!) : undefined;
+      const value = s.length === 1 && typeof shape[0] === 'number' && a0.value ? (picks[0] ?? a0.value.map((_, i) => i)).map((i) => a0.value![i]!) : undefined;
       return one(shape, value);
+    }
+    case 'OneHot': {
+      // indices, depth (one element), values [off, on]: the indices' shape with a new axis
+      // of size depth at `axis`, counted in the output's rank.
+      if (!a0.shape) return one(undefined);
+      const axis = normAxis(attrInt(node, 'axis', -1), a0.shape.length + 1);
+      const depth = x(1).value;
+      const size: Dim = depth?.length === 1 && (typeof depth[0] !== 'number' || depth[0] >= 0) ? depth[0]! : sym(axis);
+      return one([...a0.shape.slice(0, axis), size, ...a0.shape.slice(axis)]);
     }
     case 'Expand': {
       const target = x(1).value;

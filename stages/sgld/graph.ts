@@ -140,9 +140,7 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const gather = (src: string) => step.op('Gather', [src, iter], { axis: attr.int(0) });
   // Only the step's batch width is computed: the short last batch of a pass costs less.
   const width = step.op('Reshape', [gather(IO.batchWidths), step.ints([1])]);
-  // (The Reshape restates the chain axis, which static shape inference loses in a Slice
-  // with a runtime end; the rewrites in optimize.ts need it.)
-  const used = (src: string) => step.op('Reshape', [step.op('Slice', [gather(src), step.ints([0]), width, step.ints([1])]), step.ints([C, -1])]);
+  const used = (src: string) => step.op('Slice', [gather(src), step.ints([0]), width, step.ints([1])]);
   const loss = minibatchLoss(step, model, s, w, used(IO.batchIndices), used(IO.batchWeights));
   const total = step.op('ReduceSum', [loss], { keepdims: attr.int(0) });
   const outer: ValueInfo[] = [

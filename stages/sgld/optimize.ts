@@ -7,7 +7,7 @@ import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, type Dim, type Graph, type Node, type ValueInfo } from '../onnx/ir.ts';
 
 export function optimizeForward(graph: Graph, opset: number, outer: ValueInfo[] = []): Graph {
-  const steps = [declareOneHotShapes, dropEvalDropouts, decomposeLayerNorms, foldBroadcastMatMuls, dropUnreadConstants];
+  const steps = [dropEvalDropouts, decomposeLayerNorms, foldBroadcastMatMuls, dropUnreadConstants];
   return steps.reduce((g, step) => step(g, opset, outer), graph);
 }
 
@@ -34,28 +34,6 @@ function constantValues(graph: Graph): Map<string, number[]> {
     if (n.opType === 'Constant' && v?.kind === 'tensor') values.set(n.outputs[0]!, Array.from(v.value.data as ArrayLike<number | bigint>, Number));
   }
   return values;
-}
-
-/**
- * Declares the shapes of OneHot outputs as value_info. The autodiff's static shape
- * inference (stages/autodiff/facts.ts) derives none for OneHot, and the MatMul that consumes
- * the chained seed model's one-hot tokens needs its rank. (Not a speed rewrite: remove it
- * once facts.ts infers OneHot.)
- */
-export function declareOneHotShapes(graph: Graph, opset: number, outer: ValueInfo[] = []): Graph {
-  const facts = inferFacts(graph, opset, outer);
-  const constants = constantValues(graph);
-  const declared = graph.nodes.flatMap((n): ValueInfo[] => {
-    const indices = facts.get(n.inputs[0] ?? '')?.shape;
-    const depth = constants.get(n.inputs[1] ?? '')?.[0];
-    const dtype = facts.get(n.inputs[2] ?? '')?.dtype;
-    if (n.opType !== 'OneHot' || !indices || depth === undefined || dtype === undefined) return [];
-    const axis = attrInt(n, 'axis', -1);
-    const shape: Dim[] = [...indices];
-    shape.splice(axis < 0 ? indices.length + 1 + axis : axis, 0, depth);
-    return [{ name: n.outputs[0]!, elemType: dtype, shape }];
-  });
-  return declared.length ? { ...graph, valueInfo: [...(graph.valueInfo ?? []), ...declared] } : graph;
 }
 
 /**
