@@ -12,8 +12,8 @@ import { DataType, type AttrValue, type Model, type Node, type TensorValue } fro
 import { readModelFile } from '../stages/onnx/io.ts';
 import { createSession, runSession } from '../stages/onnx/ort.ts';
 import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
+import { FIXTURE } from './helpers/fixture.ts';
 
-const FIXTURE = '/work/shared/fixtures/seed-step5500';
 const T = { timeout: 300_000 };
 
 /** The fixture with its float initializers as graph inputs (returned as feeds) and
