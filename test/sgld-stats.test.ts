@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { drawAt, totalSteps } from '../stages/sgld/schedule.ts';
-import { defaultNbeta, estimateLlc, meanStd } from '../stages/sgld/stats.ts';
+import { meanStd } from '../stages/lib/moments.ts';
+import { defaultNbeta, estimateLlc } from '../stages/sgld/stats.ts';
 
 test('draws: burn-in discarded, then every thin-th step', () => {
   const s = { burnin: 3, draws: 4, thin: 2 };

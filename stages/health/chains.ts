@@ -1,21 +1,7 @@
 // A set of MCMC chains — rows of equal length, one per chain — and the arithmetic the
-// diagnostics share: moments, halves, and the rows of a [chains, draws] trace.
+// diagnostics share: halves, split chains, and the rows of a [chains, draws] trace.
 
 export type Chains = readonly ArrayLike<number>[];
-
-export function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i]!;
-  return s / xs.length;
-}
-
-/** Sample variance (n−1). */
-export function variance(xs: ArrayLike<number>): number {
-  const m = mean(xs);
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += (xs[i]! - m) ** 2;
-  return s / (xs.length - 1);
-}
 
 /** Draws per chain (the chains are assumed to have equal length). */
 export function drawsOf(chains: Chains): number {

@@ -6,7 +6,8 @@
 // P_k = ρ̂_2k + ρ̂_2k+1 are added while positive and forced to be non-increasing, and
 // ESS = m·n / τ with τ = −1 + 2·Σ P_k. τ is kept ≥ 1/log10(m·n), Stan's cap on how far
 // antithetic chains may push ESS above m·n.
-import { mean, variance, type Chains } from './chains.ts';
+import { mean, variance } from '../lib/moments.ts';
+import type { Chains } from './chains.ts';
 
 /** Fewer draws per chain than this give no estimate (Stan's limit too). */
 export const MIN_DRAWS = 4;

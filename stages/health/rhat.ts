@@ -5,7 +5,8 @@
 //   var⁺ = (n−1)/n·W + B/n,  R̂ = √(var⁺ / W).
 // The traces here are losses of a localized posterior with light tails, where the raw form
 // behaves; its threshold is BDA3's 1.1 (see estimate-health.ts).
-import { mean, splitChains, variance, type Chains } from './chains.ts';
+import { mean, variance } from '../lib/moments.ts';
+import { splitChains, type Chains } from './chains.ts';
 
 /** Split-R̂, or null when a half has fewer than 2 draws or the chains are constant. */
 export function splitRhat(chains: Chains): number | null {

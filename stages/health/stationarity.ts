@@ -3,7 +3,8 @@
 // deviation over √ESS, so autocorrelated chains — whose halves differ more by chance —
 // need a larger gap before they are called drifting.
 import { effectiveSampleSize, MIN_DRAWS } from './ess.ts';
-import { halves, mean, pooled, variance, type Chains } from './chains.ts';
+import { mean, variance } from '../lib/moments.ts';
+import { halves, pooled, type Chains } from './chains.ts';
 
 /** |z| above this calls a trace non-stationary: with ~100 estimates per run, a 2σ rule
  * would flag about five stationary ones by chance, 3σ one in every few runs. */

@@ -10,6 +10,7 @@ import { Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
 import { Sweep } from '../../schemas/sweep.ts';
 import { Metrics, ModelConfigFile } from '../../schemas/training.ts';
+import { mean as meanOf, median as medianOf } from '../lib/moments.ts';
 import { readManifest, readSavedConfig } from '../lib/run-dir.ts';
 import { requireTensor } from '../lib/safetensors.ts';
 import { StageContext } from '../lib/stage.ts';
@@ -64,10 +65,8 @@ export interface RunData {
 }
 
 function baselineOf(train: Float32Array, test: Float32Array): Baseline {
-  const sorted = Float64Array.from(train).sort();
-  const n = sorted.length;
-  const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-  const mean = sorted.reduce((a, b) => a + b, 0) / n;
+  const median = medianOf(train);
+  const mean = meanOf(train);
   const score = (c: number, f: (d: number) => number) => test.reduce((a, t) => a + f(t - c), 0) / test.length;
   return { median, medianTestMae: score(median, Math.abs), mean, meanTestMae: score(mean, Math.abs), meanTestMse: score(mean, (d) => d * d) };
 }

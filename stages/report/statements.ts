@@ -4,6 +4,7 @@
 import type { CheckpointEstimate } from '../../schemas/estimate.ts';
 import type { EstimateHealth } from '../../schemas/health.ts';
 import { meanTrace } from './charts/calibration.ts';
+import { median } from '../lib/moments.ts';
 import { count, duration, int, num, pct } from './format.ts';
 import { SAMPLING_STAGES, SHOWN_STAGES, type RunData } from './run-data.ts';
 
@@ -41,12 +42,6 @@ function listed<T>(items: T[], show: (t: T) => string): string {
 
 function extreme<T>(items: T[], key: (t: T) => number, sign: 1 | -1): T {
   return items.reduce((best, t) => (sign * key(t) > sign * key(best) ? t : best));
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }
 
 function pearson(xs: number[], ys: number[]): number {

@@ -2,6 +2,7 @@
 // per chain nβ·(mean draw loss − init_loss), their mean and sample std (n−1) over chains,
 // and the online form — per-draw llc nβ·(loss − init_loss) with its mean and std over
 // chains. Diverged chains are kept out of every mean and std, never averaged in.
+import { meanStd } from '../lib/moments.ts';
 
 export interface Divergence {
   chain: number;
@@ -24,14 +25,6 @@ export interface LlcEstimate {
   /** [draws]: over the chains that did not diverge (NaN where there are none / too few). */
   llcMeanTrace: Float32Array;
   llcStdTrace: Float32Array;
-}
-
-/** Mean and sample standard deviation (n−1); NaN where undefined. */
-export function meanStd(values: readonly number[]): { mean: number; std: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const ss = values.reduce((a, v) => a + (v - mean) ** 2, 0);
-  return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : NaN };
 }
 
 const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);

@@ -1,5 +1,6 @@
 // The ε × nβ grid of the notebook's calibration sweep (SPEC.md §5) and the numbers each
 // grid point is judged by.
+import { meanStd } from '../lib/moments.ts';
 
 /** `n` points log-spaced from `lo` to `hi` inclusive (just `lo` when n = 1). */
 export function logSpace(lo: number, hi: number, n: number): number[] {
@@ -23,7 +24,6 @@ export function finalLlc(llc: Float32Array, draws: number, kept: readonly number
   const values: number[] = [];
   for (const c of kept) for (let d = draws - window; d < draws; d++) values.push(llc[c * draws + d]!);
   if (values.length === 0) return { mean: null, stdOverMean: null };
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : NaN;
+  const { mean, std } = meanStd(values);
   return { mean, stdOverMean: Number.isFinite(std / mean) ? std / mean : null };
 }

@@ -2,6 +2,7 @@
 // SGLD loss of each chain per draw, their mean over the chains that did not diverge with a
 // ±std band, and the loss at the starting weights for reference.
 import type { Calibration } from '../../../schemas/calibration.ts';
+import { meanStd } from '../../lib/moments.ts';
 import { COLOR, HEIGHT, WIDTH, chart, hoverPoints, referenceLine, zoomX, type Spec } from './spec.ts';
 
 const MEAN = 'mean over chains ± std';
@@ -11,8 +12,9 @@ const CHAIN_COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b
 export function meanTrace(loss: Float32Array, draws: number, kept: number[]): { draw: number; mean: number; lo: number; hi: number }[] {
   return Array.from({ length: draws }, (_, d) => {
     const v = kept.map((c) => loss[c * draws + d]!).filter(Number.isFinite);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+    const { mean, std: sample } = meanStd(v);
+    // One chain left: no spread to draw.
+    const std = Number.isFinite(sample) ? sample : 0;
     return { draw: d, mean, lo: mean - std, hi: mean + std };
   }).filter((r) => Number.isFinite(r.mean));
 }
