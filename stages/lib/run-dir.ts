@@ -19,9 +19,20 @@ const SavedConfig = z.object({ schema: z.literal(CONFIG_SCHEMA_ID), schema_versi
 
 /** Parses a JSON file against a schema; the error names the file and what is wrong. */
 export function readJsonFile<T extends z.ZodTypeAny>(path: string, schema: T): z.infer<T> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read JSON (${(e as Error).message})`);
+  }
+  return parseJson(text, path, schema);
+}
+
+/** Parses JSON text read from `path` against a schema. */
+export function parseJson<T extends z.ZodTypeAny>(text: string, path: string, schema: T): z.infer<T> {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw new Error(`${path}: cannot read JSON (${(e as Error).message})`);
   }

@@ -11,7 +11,7 @@ import { MANIFEST_SCHEMA_ID, MANIFEST_SCHEMA_VERSION, type FileEntry, type Manif
 import { STAGES, type StageName } from '../registry.ts';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.ts';
 import { sha256 } from './hash.ts';
-import { configPath, partialDir, readJsonFile, readManifest, readSavedConfig, stageDir, writeSavedConfig, manifestPath } from './run-dir.ts';
+import { configPath, parseJson, partialDir, readManifest, readSavedConfig, stageDir, writeSavedConfig, manifestPath } from './run-dir.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensors } from './safetensors.ts';
 import { PIPELINE_VERSION } from './version.ts';
 
@@ -46,17 +46,23 @@ export class StageContext {
 
   /** Path of an upstream artifact after checking it against its stage's manifest. */
   input(stage: StageName, file: string): string {
+    return this.verified(stage, file).path;
+  }
+
+  /** An upstream artifact's path and bytes, the bytes checked against its stage's manifest. */
+  private verified(stage: StageName, file: string): { path: string; bytes: Buffer } {
     const manifest = this.manifestOf(stage);
     const entry = manifest.outputs[file];
     const path = join(stageDir(this.runDir, stage), file);
     if (!entry) throw new Error(`${path}: not among the outputs of stage "${stage}" in ${manifestPath(this.runDir, stage)}`);
     if (!existsSync(path)) throw new Error(`${path}: missing, though ${manifestPath(this.runDir, stage)} lists it; rerun ${stage} with --force`);
-    const actual = sha256(readFileSync(path));
+    const bytes = readFileSync(path);
+    const actual = sha256(bytes);
     if (actual !== entry.sha256) {
       throw new Error(`${path}: sha256 ${actual.slice(0, 12)}… does not match ${entry.sha256.slice(0, 12)}… recorded in its manifest: the file changed after stage "${stage}" wrote it; rerun ${stage} with --force`);
     }
     this.inputs[`${stage}/${file}`] = entry;
-    return path;
+    return { path, bytes };
   }
 
   /** The verified paths of an upstream stage's outputs under a folder (e.g. its checkpoints), in name order. */
@@ -68,12 +74,13 @@ export class StageContext {
   }
 
   readJsonInput<T extends z.ZodTypeAny>(stage: StageName, file: string, schema: T): z.infer<T> {
-    return readJsonFile(this.input(stage, file), schema);
+    const { path, bytes } = this.verified(stage, file);
+    return parseJson(bytes.toString('utf8'), path, schema);
   }
 
   readSafetensorsInput(stage: StageName, file: string): SafeTensors {
-    const path = this.input(stage, file);
-    return decodeSafetensors(readFileSync(path), path).tensors;
+    const { path, bytes } = this.verified(stage, file);
+    return decodeSafetensors(bytes, path).tensors;
   }
 
   /** Path for an output file (folders are created). */
