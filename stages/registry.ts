@@ -24,7 +24,7 @@ export const STAGES: Record<StageName, StageDef> = {
     deps: [],
     slice: (c) => ({ generate: c.generate }),
     outputSchema: { id: 'llc-pipeline/dataset', version: 1 },
-    summary: 'the x-fraction dataset (SPEC §1): train/test tokens and targets',
+    summary: 'the x-fraction dataset: train/test tokens and targets',
   },
   train: {
     name: 'train',

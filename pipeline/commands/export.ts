@@ -17,7 +17,7 @@ const CHECK_ROWS = 64;
 export const exportCommand: Command = {
   usage: `pipeline export --from-state-dict <weights.safetensors> --out <model.onnx> [--heads 4]
 
-Builds the eval-mode seed model (SPEC.md §2) with the given weights (PyTorch state_dict
+Builds the eval-mode seed model (README: The model) with the given weights (PyTorch state_dict
 names, e.g. from safetensors.torch.save_file(model.state_dict(), path)). Sizes are read
 off the tensors' shapes; the number of attention heads is not visible there (--heads,
 default 4). The written model is run in onnxruntime and in the tfjs interpreter on ${CHECK_ROWS}

@@ -51,7 +51,7 @@ export const llcCommand: Command = {
   usage: `pipeline llc --model m.onnx --data d.safetensors --out summary.json [options]
 
 Estimates λ̂ of an ONNX model at its own weights with SGLD as devinterp 1.3 does
-(SPEC.md §4). The model's float initializers are the sampled weights; its data input
+(README: λ̂ by SGLD). The model's float initializers are the sampled weights; its data input
 is fed the rows of x, its output is compared with y by MSE (the mean over all elements
 of a minibatch); minibatches cycle a reshuffled loader. Writes summary.json and, beside
 it, <name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).

@@ -43,7 +43,7 @@ export async function createSession(model: Model | Uint8Array, options: CreateSe
       // missing or do not match this CUDA. Running on CPU instead would be a silent lie.
       throw new Error(
         `onnxruntime: could not create a session on the CUDA execution provider (${msg}). ` +
-          'Not falling back to CPU: install the CUDA provider next to libonnxruntime.so.1 (see DESIGN.md, Devices) or use --device cpu.',
+          'Not falling back to CPU: install the CUDA provider next to libonnxruntime.so.1 (README: GPUs) or use --device cpu.',
       );
     }
     throw new Error(`onnxruntime: could not create a CPU session (${msg})`);

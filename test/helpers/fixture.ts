@@ -1,5 +1,5 @@
-// The PyTorch-made fixture with devinterp's answers: ../shared/fixtures beside the checkout
-// (as on developer machines and in CI), or $LLC_FIXTURE.
+// The PyTorch-made fixture with devinterp's answers, shipped in the repository
+// (test/fixtures/README.md says what each file is), or $LLC_FIXTURE.
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURE = process.env.LLC_FIXTURE ?? fileURLToPath(new URL('../../../shared/fixtures/seed-step5500', import.meta.url));
+export const FIXTURE = process.env.LLC_FIXTURE ?? fileURLToPath(new URL('../fixtures/seed-step5500', import.meta.url));
