@@ -23,6 +23,8 @@ export const GenerateConfig = z
   })
   .strict();
 
+const device = z.enum(['auto', 'cpu', 'cuda']);
+
 export const TrainConfig = z
   .object({
     seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
@@ -40,11 +42,12 @@ export const TrainConfig = z
     d_ff: field(int(1), 48, 'integer ≥ 1'),
     n_layers: field(int(1, 64), 2, 'integer in [1, 64]'),
     dropout: field(z.number().min(0).lt(1), 0.1, 'number in [0, 1)'),
-    backend: field(z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']), 'auto', 'one of auto, tensorflow-gpu, tensorflow, wasm, cpu'),
+    engine: field(z.enum(['auto', 'tfjs', 'onnxruntime']), 'auto', 'one of auto, tfjs, onnxruntime'),
+    backend: field(z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']), 'auto', 'one of auto, tensorflow-gpu, tensorflow, wasm, cpu (tfjs engine)'),
+    device: field(device, 'auto', 'one of auto, cpu, cuda (onnxruntime engine)'),
+    threads: field(int(1, 256), 1, 'integer in [1, 256] (onnxruntime intra-op threads)'),
   })
   .strict();
-
-const device = z.enum(['auto', 'cpu', 'cuda']);
 
 export const EstimateConfig = z
   .object({

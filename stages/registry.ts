@@ -31,7 +31,7 @@ export const STAGES: Record<StageName, StageDef> = {
     deps: ['generate'],
     slice: (c) => ({ train: c.train }),
     outputSchema: { id: 'llc-pipeline/training', version: 1 },
-    summary: 'train the transformer with tfjs (SPEC §3): checkpoints and metrics',
+    summary: 'train the transformer (tfjs or onnxruntime engine): checkpoints and metrics',
   },
   export: {
     name: 'export',
@@ -46,28 +46,28 @@ export const STAGES: Record<StageName, StageDef> = {
     deps: ['generate', 'export'],
     slice: (c) => ({ estimate: c.estimate }),
     outputSchema: { id: 'llc-pipeline/llc-estimates', version: 1 },
-    summary: 'λ̂ of every checkpoint by SGLD in onnxruntime (SPEC §4)',
+    summary: 'λ̂ of every checkpoint by SGLD in onnxruntime',
   },
   sweep: {
     name: 'sweep',
     deps: ['generate', 'export'],
     slice: (c) => ({ sweep: c.sweep, estimate: samplerSettings(c) }),
     outputSchema: { id: 'llc-pipeline/sweep', version: 1 },
-    summary: 'the ε × nβ calibration grid on one checkpoint (SPEC §5)',
+    summary: 'the ε × nβ calibration grid on one checkpoint',
   },
   calibration: {
     name: 'calibration',
     deps: ['generate', 'export'],
     slice: (c) => ({ calibration: c.calibration, estimate: samplerSettings(c) }),
     outputSchema: { id: 'llc-pipeline/calibration', version: 1 },
-    summary: 'the long λ̂ trace on one checkpoint (SPEC §4)',
+    summary: 'the long λ̂ trace on one checkpoint',
   },
   report: {
     name: 'report',
     deps: ['generate', 'train', 'estimate', 'sweep', 'calibration'],
     slice: (c) => ({ report: c.report }),
     outputSchema: { id: 'llc-pipeline/report', version: 1 },
-    summary: 'one self-contained HTML report: every chart of SPEC §6, config, versions, devices, timings, sampler health',
+    summary: 'one self-contained HTML report: every chart of the notebook, config, versions, devices, timings, sampler health',
   },
 };
 

@@ -15,6 +15,7 @@ import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, IR_VERSION, elementCount, type Dim, type Graph, type Model, type ValueInfo } from '../onnx/ir.ts';
 import type { SgldModel } from './model.ts';
 import { optimizeForward } from './optimize.ts';
+import { flatWeights } from '../model/flat-weights.ts';
 
 /** Graph input and output names. */
 export const IO = {
@@ -77,17 +78,8 @@ function dataInputs(model: SgldModel, s: GraphShape, batchLead: Dim[]): ValueInf
  * the rows of the batch, 0 for padding).
  */
 function minibatchLoss(g: GraphBuilder, model: SgldModel, s: GraphShape, params: string, indices: string, weights: string): string {
-  const sizes = model.params.map((p) => elementCount(p.shape));
-  const pieces = sizes.length > 1 ? g.node('Split', [params, g.ints(sizes)], { axis: attr.int(1) }, { outputs: sizes.length }) : [params];
-  const values = new Map(
-    model.params.map((p, i) => [p.name, g.op('Reshape', [pieces[i]!, g.ints(model.chainAxis ? [s.chains, ...p.shape] : p.shape)])]),
-  );
-  const pred = model.forward(g, g.op('Gather', [IO.x, indices], { axis: attr.int(0) }), (name, shape) => {
-    const v = values.get(name);
-    const p = model.params.find((q) => q.name === name);
-    if (v === undefined || p?.shape.join() !== shape.join()) throw new Error(`sgld graph: the forward pass asks for parameter "${name}" [${shape}], which is not among the sampled parameters`);
-    return v;
-  }, s.chains);
+  const weight = flatWeights(g, model.params, params, { lead: [s.chains], keepLead: model.chainAxis });
+  const pred = model.forward(g, g.op('Gather', [IO.x, indices], { axis: attr.int(0) }), weight, s.chains);
   const diff = g.op('Sub', [pred, g.op('Gather', [IO.y, indices], { axis: attr.int(0) })]);
   const rowAxes = s.yRow.map((_, i) => i + 2);
   const rowWeights = rowAxes.length ? g.op('Unsqueeze', [weights, g.ints(rowAxes)]) : weights;

@@ -13,7 +13,7 @@ export function optimizeForward(graph: Graph, opset: number, outer: ValueInfo[] 
 
 /** Replaces each node for which `rewrite` writes new nodes into the builder (and returns
  * true) by those nodes; the builder's fresh names avoid every name of the graph. */
-function replaceNodes(graph: Graph, prefix: string, rewrite: (node: Node, b: GraphBuilder) => boolean): Graph {
+export function replaceNodes(graph: Graph, prefix: string, rewrite: (node: Node, b: GraphBuilder) => boolean): Graph {
   const b = new GraphBuilder(graph.name, prefix);
   const names = new Set(graph.nodes.flatMap((n) => [n.name, ...n.inputs, ...n.outputs]));
   for (const v of [...graph.inputs, ...graph.outputs, ...graph.initializers]) names.add(v.name);

@@ -60,10 +60,11 @@ async function activate(backend: string): Promise<void> {
   }
 }
 
-/** Sets the tfjs backend; 'auto' takes the first that starts, in order of speed. */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
-  if (choice !== 'auto' && !PREFERENCE.includes(choice)) throw new Error(`unknown tfjs backend "${choice}" (use auto, ${PREFERENCE.join(', ')})`);
-  const candidates = choice === 'auto' ? PREFERENCE : [choice];
+/** Backends that run tfjs natively (libtensorflow), as opposed to wasm or plain JavaScript. */
+export const NATIVE_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow'];
+
+/** Starts the first of `candidates` that starts; rejects saying why each failed. */
+export async function startFirst(candidates: readonly BackendName[], what: string): Promise<BackendInfo> {
   const failures: string[] = [];
   for (const name of candidates) {
     try {
@@ -72,5 +73,11 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       failures.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(`no tfjs backend could start (${choice}):\n  ${failures.join('\n  ')}`);
+  throw new Error(`no tfjs backend could start (${what}):\n  ${failures.join('\n  ')}`);
+}
+
+/** Sets the tfjs backend; 'auto' takes the first that starts, in order of speed. */
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (choice !== 'auto' && !PREFERENCE.includes(choice)) throw new Error(`unknown tfjs backend "${choice}" (use auto, ${PREFERENCE.join(', ')})`);
+  return startFirst(choice === 'auto' ? PREFERENCE : [choice], choice);
 }

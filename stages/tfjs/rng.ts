@@ -39,14 +39,21 @@ export class MaskRng {
     return result;
   }
 
+  /** `size` keep decisions: 1 with probability 1−ratio, else 0. */
+  keepBits(size: number, ratio: number): Uint8Array {
+    if (!(ratio >= 0 && ratio < 1)) throw new Error(`dropout ratio must be in [0, 1), got ${ratio}`);
+    const threshold = (1 - ratio) * 2 ** 32;
+    const bits = new Uint8Array(size);
+    for (let i = 0; i < size; i++) if (this.nextUint32() < threshold) bits[i] = 1;
+    return bits;
+  }
+
   /** An inverted-dropout mask of `size` values: 1/(1−ratio) with probability 1−ratio, else 0. */
   dropoutMask(size: number, ratio: number): Float32Array {
-    if (!(ratio >= 0 && ratio < 1)) throw new Error(`dropout ratio must be in [0, 1), got ${ratio}`);
-    const keep = 1 - ratio;
-    const threshold = keep * 2 ** 32;
-    const scale = 1 / keep;
+    const bits = this.keepBits(size, ratio);
+    const scale = 1 / (1 - ratio);
     const mask = new Float32Array(size);
-    for (let i = 0; i < size; i++) if (this.nextUint32() < threshold) mask[i] = scale;
+    for (let i = 0; i < size; i++) if (bits[i]) mask[i] = scale;
     return mask;
   }
 }

@@ -1,8 +1,8 @@
-// Stage `train`: SPEC.md §3 — the seed model trained with tfjs from the generate stage's
-// training split; checkpoints (PyTorch names), metrics, and resume after an interruption.
+// Stage `train`: the seed model trained from the generate stage's training split by the
+// tfjs or the onnxruntime engine (open-engine.ts); checkpoints (PyTorch names), metrics,
+// and resume after an interruption.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
-import { splitFromTensors, type SplitTensors } from '../../schemas/dataset.ts';
+import { splitFromTensors } from '../../schemas/dataset.ts';
 import { Metrics, checkpointName, type MetricsRow, type ModelConfigFile } from '../../schemas/training.ts';
 import { VOCAB_SIZE } from '../generate/dataset.ts';
 import { sha256 } from '../lib/hash.ts';
@@ -12,17 +12,12 @@ import { runStage, type StageContext } from '../lib/stage.ts';
 import { readJsonFile } from '../lib/run-dir.ts';
 import { seedParameters, type SeedModelConfig } from '../model/config.ts';
 import { encodeStateDict, readStateDict } from '../model/state-dict.ts';
-import { initBackend } from '../tfjs/backend.ts';
-import { batchIndices, gatherRows } from './batches.ts';
+import type { TrainerState } from './engine.ts';
 import { initialWeights } from './init.ts';
-import { Trainer, type TrainerState } from './trainer.ts';
 import { writeMetricsCsv } from './metrics.ts';
+import { ORT_STEPS_PER_RUN, openEngine } from './open-engine.ts';
 
 const OPTIMIZER = 'optimizer.safetensors';
-
-function asInt32(split: SplitTensors): Int32Array {
-  return Int32Array.from(split.tokens, Number);
-}
 
 /** Restores the state of an interrupted attempt with the same config and inputs, if any. */
 function resumeState(ctx: StageContext, fingerprint: string): { state: TrainerState; rows: MetricsRow[] } | undefined {
@@ -43,6 +38,9 @@ function modelConfigOf(ctx: StageContext, seqLen: number): SeedModelConfig {
   return { vocab: VOCAB_SIZE, seqLen, dModel: c.d_model, heads: c.n_heads, dFF: c.d_ff, layers: c.n_layers, dropout: c.dropout, layerNormEps: 1e-5 };
 }
 
+/** The first multiple of `every` after `step`. */
+const nextMultiple = (step: number, every: number) => (Math.floor(step / every) + 1) * every;
+
 await runStage(
   'train',
   async (ctx) => {
@@ -50,11 +48,6 @@ await runStage(
     const train = splitFromTensors(ctx.readSafetensorsInput('generate', 'train.safetensors'), 'generate/train.safetensors');
     const test = splitFromTensors(ctx.readSafetensorsInput('generate', 'test.safetensors'), 'generate/test.safetensors');
     if (c.batch_size > train.n) throw new Error(`train.batch_size = ${c.batch_size} exceeds the ${train.n} training samples`);
-    const backend = await initBackend(c.backend);
-    ctx.log(`tfjs backend: ${backend.name} (${backend.version})`);
-    ctx.runtime.tfjs_backend = backend.name;
-    ctx.tools['tfjs-core'] = tf.version_core;
-    ctx.tools[`tfjs-backend-${backend.name}`] = backend.version;
 
     const cfg = modelConfigOf(ctx, train.seqLen);
     const params = seedParameters(cfg);
@@ -66,16 +59,17 @@ await runStage(
       for (const f of ['checkpoints', OPTIMIZER, 'metrics.json', 'metrics.csv']) rmSync(ctx.out(f), { recursive: true, force: true });
     }
     ctx.writeJson('model.json', modelFile);
-    const trainer = new Trainer(cfg, { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.adam_eps, weightDecay: c.weight_decay }, resumed?.state ?? { weights: initialWeights(params, c.seed) });
+    const adam = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.adam_eps, weightDecay: c.weight_decay };
+    const state = resumed?.state ?? { weights: initialWeights(params, c.seed) };
+    const opened = await openEngine(c, { cfg, adam, seed: c.seed, batchSize: c.batch_size, train, test, state });
+    const { engine } = opened;
+    ctx.log(`engine: ${opened.engine.label} — ${opened.reason}`);
+    Object.assign(ctx.runtime, opened.runtime, { engine_reason: opened.reason });
+    Object.assign(ctx.tools, opened.tools);
     const rows = resumed?.rows ?? [];
-    const start = trainer.step;
+    const start = engine.step;
     if (start > 0) ctx.log(`resuming at step ${start} of ${c.steps} from ${checkpointName(start)}`);
 
-    const trainTokens = asInt32(train);
-    const full = {
-      train: { tokens: tf.tensor2d(trainTokens, [train.n, train.seqLen], 'int32'), targets: tf.tensor2d(train.targets, [train.n, train.seqLen]) },
-      test: { tokens: tf.tensor2d(asInt32(test), [test.n, test.seqLen], 'int32'), targets: tf.tensor2d(test.targets, [test.n, test.seqLen]) },
-    };
     const progress = new Progress('train', c.steps);
     const began = Date.now();
     let lossSum = 0;
@@ -83,30 +77,29 @@ await runStage(
     let tensorsAtFirstEval: number | undefined;
     const last = rows[rows.length - 1];
     let info = last ? `loss ${last.batch_loss.toFixed(5)} test MAE ${last.test_mae.toFixed(4)}` : '';
-    for (let step = start + 1; step <= c.steps; step++) {
-      const idx = batchIndices(c.seed, step, train.n, c.batch_size);
-      const loss = tf.tidy(() => {
-        const tokens = tf.tensor2d(gatherRows(trainTokens, train.seqLen, idx), [c.batch_size, train.seqLen], 'int32');
-        const targets = tf.tensor2d(gatherRows(train.targets, train.seqLen, idx), [c.batch_size, train.seqLen]);
-        // Dropout masks: one stream per step, so any step replays from (seed, step).
-        return trainer.trainStep(tokens, targets, c.seed * 2 ** 20 + step);
-      });
-      if (!Number.isFinite(loss)) throw new Error(`training diverged: the loss at step ${step} is ${loss}`);
-      lossSum += loss;
-      lossCount++;
+    while (engine.step < c.steps) {
+      const from = engine.step;
+      // Runs end at every evaluation and checkpoint.
+      const until = Math.min(c.steps, from + ORT_STEPS_PER_RUN, nextMultiple(from, c.eval_every), nextMultiple(from, c.checkpoint_every));
+      const losses = await engine.train(until - from);
+      const bad = losses.findIndex((l) => !Number.isFinite(l));
+      if (bad >= 0) throw new Error(`training diverged: the loss at step ${from + bad + 1} is ${losses[bad]}`);
+      for (const l of losses) lossSum += l;
+      lossCount += losses.length;
+      const step = engine.step;
       if (step % c.eval_every === 0) {
-        const tr = trainer.evaluate(full.train.tokens, full.train.targets);
-        const te = trainer.evaluate(full.test.tokens, full.test.targets);
+        const tr = await engine.evaluate('train');
+        const te = await engine.evaluate('test');
         rows.push({ step, batch_loss: lossSum / lossCount, train_mse: tr.mse, train_mae: tr.mae, test_mse: te.mse, test_mae: te.mae, elapsed_s: (Date.now() - began) / 1000 });
         lossSum = 0;
         lossCount = 0;
-        ctx.writeJson('metrics.json', { schema: 'llc-pipeline/training-metrics', schema_version: 1, backend: backend.name, rows } satisfies Metrics);
+        ctx.writeJson('metrics.json', { schema: 'llc-pipeline/training-metrics', schema_version: 1, backend: engine.label, rows } satisfies Metrics);
         info = `loss ${rows[rows.length - 1]!.batch_loss.toFixed(5)} train MAE ${tr.mae.toFixed(4)} test MAE ${te.mae.toFixed(4)}`;
-        tensorsAtFirstEval ??= tf.memory().numTensors;
+        tensorsAtFirstEval ??= engine.liveTensors?.();
       }
       if (step % c.checkpoint_every === 0) {
-        ctx.writeText(checkpointName(step), encodeStateDict(params, trainer.weights(), { step: String(step) }));
-        const opt = trainer.optimizerState();
+        ctx.writeText(checkpointName(step), encodeStateDict(params, engine.weights(), { step: String(step) }));
+        const opt = engine.optimizerState();
         const tensors = Object.fromEntries(
           params.flatMap((p) => (['m', 'v'] as const).map((k) => [`${k}/${p.name}`, { dtype: 'F32' as const, shape: p.shape, data: opt[k][p.name]! }])),
         );
@@ -121,11 +114,10 @@ await runStage(
     ctx.results.evaluations = rows.length;
     ctx.results.ms_per_step = c.steps > start ? (Date.now() - began) / (c.steps - start) : null;
     ctx.results.resumed_from_step = start;
-    ctx.results.live_tensors = { at_first_eval: tensorsAtFirstEval ?? null, at_end: tf.memory().numTensors };
+    if (engine.liveTensors) ctx.results.live_tensors = { at_first_eval: tensorsAtFirstEval ?? null, at_end: engine.liveTensors() };
     const final = rows[rows.length - 1];
     if (final) ctx.results.final = final;
-    trainer.dispose();
-    tf.dispose([full.train.tokens, full.train.targets, full.test.tokens, full.test.targets]);
+    await engine.dispose();
   },
   { resumable: true },
 );
