@@ -97,6 +97,7 @@ test('report: one self-contained page with every chart, the run facts and statem
   }
   assert.equal(manifest.tools.vega, vega.version);
   has(page, /<td>train<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td>wasm<\/td>/);
+  has(page, /Training engine: <b>tfjs<\/b> — auto: train\.backend = wasm asks for tfjs; tfjs backend: wasm/);
   has(page, /<td>estimate<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td>—<\/td><td>cpu<\/td>/);
   has(page, /onnxruntime-node/);
   has(page, /<code>steps<\/code><\/td><td><b>40<\/b> <span class="muted">\(default 50000\)/);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { readSavedConfig, configPath, writeSavedConfig } from '../../stages/lib/run-dir.ts';
 import { STAGES, STAGE_NAMES, isStageName, type StageName } from '../../stages/registry.ts';
+import { duration } from '../../stages/report/format.ts';
 import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';
 import { runStatus, stageStatus, type StageStatus } from '../freshness.ts';
@@ -68,6 +69,7 @@ ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
       }
     }
 
+    const began = Date.now();
     touchRun(root, runId);
     writeSavedConfig(runDir, config);
     process.stderr.write(`run ${runId} (${runDir})\n`);
@@ -93,7 +95,7 @@ ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
       }
       statuses.set(stage, status);
     }
-    process.stderr.write(`run ${runId}: done\n`);
+    process.stderr.write(`run ${runId}: done in ${duration((Date.now() - began) / 1000)}\n`);
     return 0;
   },
 };

@@ -14,7 +14,7 @@ import { figure, findingsList, renderPage, type Section } from './page.ts';
 import { RENDERER_TOOLS, renderChart, type RenderedChart } from './render.ts';
 import { SAMPLING_STAGES, SHOWN_STAGES, loadRun, type RunData } from './run-data.ts';
 import { findings } from './statements.ts';
-import { configTables, estimatesTable, healthSummary, healthTable, stagesTable, sweepTable, toolsTable } from './tables.ts';
+import { configTables, estimatesTable, healthSummary, healthTable, stagesTable, sweepTable, toolsTable, trainingEngine } from './tables.ts';
 
 type Complete = RunData & Required<Pick<RunData, 'summary' | 'sample' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'sweep' | 'calibration'>>;
 
@@ -65,7 +65,7 @@ function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
     {
       id: 'run',
       title: 'Run: config, versions, devices, timings',
-      body: html`<h3>Stages</h3>${stagesTable(d.manifests)}<h3>Tools</h3>${toolsTable(d.manifests)}<h3>Config</h3>${configTables(d.config)}<h3>Charts for reuse</h3><p>Each chart's Vega-Lite spec, with its data, is saved beside this page: ${[...charts.keys()].map((n, i) => html`${i ? ', ' : ''}<code>charts/${n}.vl.json</code>`)}.</p>`,
+      body: html`<h3>Stages</h3>${stagesTable(d.manifests)}${trainingEngine(d.manifests.train)}<h3>Tools</h3>${toolsTable(d.manifests)}<h3>Config</h3>${configTables(d.config)}<h3>Charts for reuse</h3><p>Each chart's Vega-Lite spec, with its data, is saved beside this page: ${[...charts.keys()].map((n, i) => html`${i ? ', ' : ''}<code>charts/${n}.vl.json</code>`)}.</p>`,
     },
   ];
 }

@@ -42,6 +42,14 @@ export function stagesTable(manifests: Partial<Record<ShownStage, Manifest>>): H
   return table(['stage', 'started', 'took', 'tfjs backend', 'onnxruntime device', 'host'], rows, [2]);
 }
 
+/** Which engine trained and why (manifests from before the onnxruntime engine: tfjs). */
+export function trainingEngine(train: Manifest | undefined): Html {
+  if (!train) return html``;
+  const engine = runtimeOf(train, 'engine');
+  const reason = runtimeOf(train, 'engine_reason');
+  return html`<p>Training engine: <b>${engine === '—' ? 'tfjs' : engine}</b>${reason === '—' ? '' : html` — ${reason}`}.</p>`;
+}
+
 /** One row per tool; a tool whose version differs between stages lists each. */
 export function toolsTable(manifests: Partial<Record<ShownStage, Manifest>>): Html {
   const tools = new Map<string, Map<string, ShownStage[]>>();
