@@ -305,6 +305,14 @@ const CASES: Case[] = [
     inputs: { a: f([2, 3, 4]), scale: f([3, 4]) },
     y: ({ b, x }) => b.node('LayerNormalization', [x.a!, x.scale!], { axis: attr.int(1) }, { outputs: 3 })[0]!,
   },
+  {
+    // Statistics stashed in the input's own type (float32): the rule reads the node's
+    // Mean/InvStdDev. (onnxruntime has no float64 kernel with float64 statistics.)
+    name: 'LayerNormalization in float32, statistics read from its outputs',
+    inputs: { a: f([3, 5]), scale: f([5]), bias: f([5]) },
+    y: ({ b, x }) => b.op('LayerNormalization', [x.a!, x.scale!, x.bias!]),
+    float32: true,
+  },
   // Reductions.
   { name: 'ReduceSum axes, keepdims=0', inputs: { a: f([2, 3, 4]) }, y: ({ b, x }) => b.op('ReduceSum', [x.a!, b.ints([-1, 0])], { keepdims: attr.int(0) }) },
   { name: 'ReduceSum all, keepdims=1', inputs: { a: f([2, 3]) }, y: ({ b, x }) => b.op('ReduceSum', [x.a!]) },

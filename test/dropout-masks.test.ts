@@ -47,7 +47,7 @@ test('training-mode Dropout nodes become table windows in onnxruntime; eval-mode
   g.op('Dropout', [evalX, ratio, off], {}, { outputs: ['y_eval'] });
   [...outs, 'y_eval'].forEach((y, i) => g.output(y, DataType.FLOAT, i < SHAPES.length ? SHAPES[i] : [4]));
   const built = g.build();
-  const table = { name: 'table', elemType: DataType.BOOL, shape: ['n'] };
+  const table = { name: 'table', elemType: DataType.FLOAT, shape: ['n'] };
   const { graph, sizes, ratio: r } = tableDropout(built, OPSET, [table], { table: 'table', offsets });
   assert.deepEqual(sizes, [12, 10]);
   assert.equal(r, RATIO);
@@ -56,7 +56,7 @@ test('training-mode Dropout nodes become table windows in onnxruntime; eval-mode
   const plan: DropoutPlan = { sizes, ratio: RATIO, tableSize: tableSizeFor(sizes) };
   const bits = keepTable(11, plan);
   const outer = new GraphBuilder('with_table', 'outer/');
-  tableConstant(outer, 'table', bits);
+  tableConstant(outer, 'table', bits, RATIO);
   const session = await createSession(modelOf({ ...graph, nodes: [...outer.nodes, ...graph.nodes] }));
   const offs = maskOffsets(11, 42, 1, plan);
   const xs = SHAPES.map((s, i) => Float32Array.from({ length: s[0]! * s[1]! }, (_, k) => k + 1 + 100 * i));

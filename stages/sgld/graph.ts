@@ -14,7 +14,7 @@ import { addGradients } from '../autodiff/grad.ts';
 import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, IR_VERSION, elementCount, type Dim, type Graph, type Model, type ValueInfo } from '../onnx/ir.ts';
 import type { SgldModel } from './model.ts';
-import { optimizeForward } from './optimize.ts';
+import { lowerForOnnxruntime, optimizeForward } from './optimize.ts';
 import { flatWeights } from '../model/flat-weights.ts';
 
 /** Graph input and output names. */
@@ -97,7 +97,8 @@ export function buildLossGraph(model: SgldModel, s: GraphShape): Model {
   const loss = minibatchLoss(g, model, s, IO.params, IO.batchIndices, IO.batchWeights);
   g.op('Identity', [loss], {}, { outputs: [IO.loss] });
   g.output(IO.loss, DataType.FLOAT, [s.chains]);
-  return modelOfGraph(optimizeForward(g.build(), Math.max(17, model.opset)), model);
+  const opset = Math.max(17, model.opset);
+  return modelOfGraph(lowerForOnnxruntime(optimizeForward(g.build(), opset), opset), model);
 }
 
 /**
@@ -141,7 +142,8 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
     ...HYPERPARAMETERS.map((h) => ({ name: h, elemType: DataType.FLOAT, shape: perChain })),
   ];
   const forward = optimizeForward(step.build(), opset, outer);
-  const { graph: withGrad, gradients } = addGradients(forward, total, [w], { opset, prefix: 'grad/', outerScope: outer });
+  const { graph: differentiated, gradients } = addGradients(forward, total, [w], { opset, prefix: 'grad/', outerScope: outer });
+  const withGrad = lowerForOnnxruntime(differentiated, opset, outer);
   const grad = gradients[w]!;
 
   const u = new GraphBuilder('sgld_update', 'update/');

@@ -1,14 +1,25 @@
-// Rewrites that make the sampled forward pass fast in onnxruntime, applied before it is
-// differentiated, so the gradient graph inherits them. Each keeps the values the rest of
-// the graph reads; measured with bench/sgld.ts and onnxruntime's profiler.
+// Rewrites that make our graphs fast in onnxruntime. Each keeps the values the rest of the
+// graph reads; measured with bench/sgld.ts and onnxruntime's profiler. Some apply to the
+// forward pass before it is differentiated, so the gradient graph inherits them; the
+// lowering of LayerNormalization comes after, so its gradient rule (which reuses the
+// forward statistics) runs on the node and both directions end up as primitive ops.
 import { axesAreInput, attrFloat, attrInt } from '../autodiff/attrs.ts';
 import { inferFacts } from '../autodiff/facts.ts';
 import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, type Dim, type Graph, type Node, type ValueInfo } from '../onnx/ir.ts';
 
+type Pass = (graph: Graph, opset: number, outer: ValueInfo[]) => Graph;
+
+const run = (passes: Pass[], graph: Graph, opset: number, outer: ValueInfo[]) => passes.reduce((g, pass) => pass(g, opset, outer), graph);
+
+/** Before autodiff: rewrites the gradient should inherit. */
 export function optimizeForward(graph: Graph, opset: number, outer: ValueInfo[] = []): Graph {
-  const steps = [dropEvalDropouts, decomposeLayerNorms, foldBroadcastMatMuls, dropUnreadConstants];
-  return steps.reduce((g, step) => step(g, opset, outer), graph);
+  return run([dropEvalDropouts, foldBroadcastMatMuls, dropUnreadConstants], graph, opset, outer);
+}
+
+/** Last, on the whole graph (forward and gradient): ops written the way onnxruntime runs fastest. */
+export function lowerForOnnxruntime(graph: Graph, opset: number, outer: ValueInfo[] = []): Graph {
+  return run([decomposeLayerNorms, dropUnreadConstants], graph, opset, outer);
 }
 
 /** Replaces each node for which `rewrite` writes new nodes into the builder (and returns
@@ -65,7 +76,8 @@ export function dropUnreadConstants(graph: Graph): Graph {
 /**
  * Writes float LayerNormalization as primitive ops: onnxruntime 1.29's fused CPU kernel is
  * several times slower than mean, centre, variance, normalise, scale, shift (FACTS.md).
- * A scale that is a constant of ones (the chained seed model's) is skipped.
+ * A scale that is a constant of ones (the chained seed model's) is skipped. The Mean and
+ * InvStdDev outputs, where read (the gradient reads them), are the decomposition's own.
  */
 export function decomposeLayerNorms(graph: Graph, opset: number, outer: ValueInfo[] = []): Graph {
   const facts = inferFacts(graph, opset, outer);
@@ -73,13 +85,17 @@ export function decomposeLayerNorms(graph: Graph, opset: number, outer: ValueInf
   return replaceNodes(graph, 'ln/', (node, b) => {
     const [x, scale, bias] = [node.inputs[0]!, node.inputs[1]!, node.inputs[2] ?? ''];
     const axis = attrInt(node, 'axis', -1);
-    if (node.opType !== 'LayerNormalization' || node.outputs.slice(1).some((o) => o !== '') || axis >= 0 || facts.get(x)?.dtype !== DataType.FLOAT) return false;
+    const [, meanOut = '', invOut = ''] = node.outputs;
+    const floatStats = attrInt(node, 'stash_type', DataType.FLOAT) === DataType.FLOAT;
+    if (node.opType !== 'LayerNormalization' || axis >= 0 || facts.get(x)?.dtype !== DataType.FLOAT || !floatStats) return false;
     const axes = Array.from({ length: -axis }, (_, i) => axis + i);
     const keep = { keepdims: attr.int(1) };
-    const mean = (v: string) => (axesAreInput('ReduceMean', opset) ? b.op('ReduceMean', [v, b.ints(axes)], keep) : b.op('ReduceMean', [v], { ...keep, axes: attr.ints(axes) }));
-    const centred = b.op('Sub', [x, mean(x)]);
+    const named = (output: string) => (output ? { outputs: [output] } : {});
+    const mean = (v: string, output = '') =>
+      axesAreInput('ReduceMean', opset) ? b.op('ReduceMean', [v, b.ints(axes)], keep, named(output)) : b.op('ReduceMean', [v], { ...keep, axes: attr.ints(axes) }, named(output));
+    const centred = b.op('Sub', [x, mean(x, meanOut)]);
     const variance = mean(b.op('Mul', [centred, centred]));
-    const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.scalar(attrFloat(node, 'epsilon', 1e-5))])])]);
+    const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.scalar(attrFloat(node, 'epsilon', 1e-5))])])], {}, named(invOut));
     const steps: [string, string][] = [['Mul', inv]];
     if (!constants.get(scale)?.every((v) => v === 1)) steps.push(['Mul', scale]);
     if (bias !== '') steps.push(['Add', bias]);

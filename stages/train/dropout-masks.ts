@@ -51,7 +51,7 @@ export function maskOffsets(seed: number, first: number, steps: number, plan: Dr
 }
 
 export interface TableDropoutValues {
-  /** The keep-bit table [T] (bool), read from the enclosing scope. */
+  /** The scaled keep table [T] (float: 0 or 1/(1 − p)), read from the enclosing scope. */
   table: string;
   /** This step's offsets [sites] (int64). */
   offsets: string;
@@ -88,17 +88,21 @@ export function tableDropout(graph: Graph, opset: number, outer: ValueInfo[], va
     sizes.push(size);
     ratios.add(ratio);
     const start = b.op('Slice', [values.offsets, b.ints([site]), b.ints([site + 1])]);
-    const bits = b.op('Slice', [values.table, start, b.op('Add', [start, b.ints([size])]), b.ints([0])]);
-    const keep = b.op('Cast', [b.op('Reshape', [bits, b.ints(shape)])], { to: attr.int(DataType.FLOAT) });
-    const scaled = b.op('Mul', [keep, b.scalar(1 / (1 - ratio))]);
-    b.op('Mul', [node.inputs[0]!, scaled], {}, { outputs: [node.outputs[0]!] });
+    const window = b.op('Slice', [values.table, start, b.op('Add', [start, b.ints([size])]), b.ints([0])]);
+    b.op('Mul', [node.inputs[0]!, b.op('Reshape', [window, b.ints(shape)])], {}, { outputs: [node.outputs[0]!] });
     return true;
   });
   if (ratios.size > 1) throw new Error(`table dropout: the sites use different ratios (${[...ratios].join(', ')}); one table serves one ratio`);
   return { graph: rewritten, sizes, ratio: ratios.values().next().value ?? 0 };
 }
 
-/** The table as the Constant `name` of the enclosing graph. */
-export function tableConstant(g: GraphBuilder, name: string, bits: Uint8Array): void {
-  g.op('Constant', [], { value: attr.tensor({ dataType: DataType.BOOL, dims: [bits.length], data: bits }) }, { outputs: [g.reserve(name)] });
+/**
+ * The scaled keep table as the value `name` of the enclosing graph: keep bits (1 byte each
+ * in the model) cast and scaled by 1/(1 − p) once — onnxruntime folds it at session start —
+ * so a step only slices it.
+ */
+export function tableConstant(g: GraphBuilder, name: string, bits: Uint8Array, ratio: number): void {
+  const table = g.op('Constant', [], { value: attr.tensor({ dataType: DataType.BOOL, dims: [bits.length], data: bits }) });
+  const keep = g.op('Cast', [table], { to: attr.int(DataType.FLOAT) });
+  g.op('Mul', [keep, g.scalar(1 / (1 - ratio))], {}, { outputs: [g.reserve(name)] });
 }

@@ -5,7 +5,7 @@ import { DataType, OPSET, type Model } from '../onnx/ir.ts';
 import { parameterCount, seedParameters, type SeedModelConfig } from '../model/config.ts';
 import { flatWeights } from '../model/flat-weights.ts';
 import { seedForward } from '../model/seed-model.ts';
-import { optimizeForward } from '../sgld/optimize.ts';
+import { lowerForOnnxruntime, optimizeForward } from '../sgld/optimize.ts';
 
 export const EVAL_IO = { params: 'params', tokens: 'tokens', targets: 'targets', mse: 'mse', mae: 'mae' } as const;
 
@@ -21,5 +21,5 @@ export function buildEvalGraph(cfg: SeedModelConfig): Model {
   mean(g.op('Abs', [diff]), EVAL_IO.mae);
   g.output(EVAL_IO.mse, DataType.FLOAT, []);
   g.output(EVAL_IO.mae, DataType.FLOAT, []);
-  return modelOf(optimizeForward(g.build(), OPSET));
+  return modelOf(lowerForOnnxruntime(optimizeForward(g.build(), OPSET), OPSET));
 }

@@ -14,7 +14,7 @@ import { DataType, OPSET, type Graph, type Model, type ValueInfo } from '../onnx
 import { parameterCount, seedParameters, type SeedModelConfig } from '../model/config.ts';
 import { flatWeights } from '../model/flat-weights.ts';
 import { seedForward } from '../model/seed-model.ts';
-import { optimizeForward } from '../sgld/optimize.ts';
+import { lowerForOnnxruntime, optimizeForward } from '../sgld/optimize.ts';
 import type { AdamOptions } from './adam.ts';
 import { keepTable, tableConstant, tableDropout, tableSizeFor, type DropoutPlan } from './dropout-masks.ts';
 
@@ -54,7 +54,7 @@ export function buildTrainStepGraph(cfg: SeedModelConfig, adam: AdamOptions, bat
     { name: TRAIN_IO.maskOffsets, elemType: DataType.INT64, shape: ['steps', 'sites'] },
     { name: TRAIN_IO.x, elemType: DataType.INT64, shape: ['rows', T] },
     { name: TRAIN_IO.y, elemType: DataType.FLOAT, shape: ['rows', T] },
-    { name: TABLE, elemType: DataType.BOOL, shape: ['table'] },
+    { name: TABLE, elemType: DataType.FLOAT, shape: ['table'] },
   ];
 
   // The step: minibatch, forward in train mode, loss.
@@ -80,7 +80,8 @@ export function buildTrainStepGraph(cfg: SeedModelConfig, adam: AdamOptions, bat
   const readOffsets = { name: step.fresh('Gather'), opType: 'Gather', inputs: [TRAIN_IO.maskOffsets, iter], outputs: [offsets], attributes: { axis: attr.int(0) } };
   const withMasks: Graph = sites ? { ...masked.graph, nodes: [readOffsets, ...masked.graph.nodes] } : masked.graph;
   const forward = optimizeForward(withMasks, OPSET, outer);
-  const { graph: withGrad, gradients } = addGradients(forward, loss, [w], { opset: OPSET, prefix: 'grad/', outerScope: outer });
+  const { graph: differentiated, gradients } = addGradients(forward, loss, [w], { opset: OPSET, prefix: 'grad/', outerScope: outer });
+  const withGrad = lowerForOnnxruntime(differentiated, OPSET, outer);
 
   const u = new GraphBuilder('adam', 'adam/');
   const grad = gradients[w]!;
@@ -124,7 +125,7 @@ export function buildTrainStepGraph(cfg: SeedModelConfig, adam: AdamOptions, bat
   let dropout: DropoutPlan | undefined;
   if (sites) {
     dropout = { sizes: masked.sizes, ratio: masked.ratio, tableSize: tableSizeFor(masked.sizes) };
-    tableConstant(o, TABLE, keepTable(seed, dropout));
+    tableConstant(o, TABLE, keepTable(seed, dropout), dropout.ratio);
   }
   const steps = o.op('Gather', [o.op('Shape', [TRAIN_IO.batchIndices]), o.constant(tensor.int64([], [0]))]);
   o.node('Loop', [steps, '', TRAIN_IO.params, TRAIN_IO.m, TRAIN_IO.v, TRAIN_IO.step], { body: attr.graph(body) }, {

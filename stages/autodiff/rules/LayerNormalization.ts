@@ -1,11 +1,13 @@
 import { attrFloat, attrInt } from '../attrs.ts';
+import { DataType } from '../../onnx/ir.ts';
 import type { GradRule } from '../rule.ts';
 
 // y = x̂·scale + bias with x̂ = (x - μ)·r, r = 1/√(σ² + ε), statistics over the axes from
 // `axis` to the last. dbias = Σ dy and dscale = Σ dy·x̂ over the other axes; with g = dy·scale,
-// dx = r·(g - mean(g) - x̂·mean(g·x̂)). μ and r are recomputed from x in x's element type
-// rather than taken from the optional Mean/InvStdDev outputs, whose type (stash_type) can
-// differ from x's; gradients flowing into those outputs are not supported.
+// dx = r·(g - mean(g) - x̂·mean(g·x̂)). μ and r are the node's own Mean and InvStdDev outputs
+// where they have x's element type (stash_type), so the forward statistics serve the
+// backward too; otherwise they are recomputed in x's type. Gradients flowing into those
+// outputs are not supported.
 export const LayerNormalization: GradRule = {
   opTypes: ['LayerNormalization'],
   grad: (c) => {
@@ -22,10 +24,15 @@ export const LayerNormalization: GradRule = {
     let xhat: string | undefined;
     let inv: string | undefined;
     if (c.needs(0) || c.needs(1)) {
-      const centred = e.op('Sub', [x, mean(x)]);
-      const variance = mean(e.op('Mul', [centred, centred]));
-      inv = e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [variance, e.scalar(attrFloat(node, 'epsilon', 1e-5), x)])])]);
-      xhat = e.op('Mul', [centred, inv]);
+      if (attrInt(node, 'stash_type', DataType.FLOAT) === e.dtype(x)) {
+        inv = c.output(2);
+        xhat = e.op('Mul', [e.op('Sub', [x, c.output(1)]), inv]);
+      } else {
+        const centred = e.op('Sub', [x, mean(x)]);
+        const variance = mean(e.op('Mul', [centred, centred]));
+        inv = e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [variance, e.scalar(attrFloat(node, 'epsilon', 1e-5), x)])])]);
+        xhat = e.op('Mul', [centred, inv]);
+      }
     }
     let dx: string | undefined;
     if (c.needs(0)) {
