@@ -1,13 +1,15 @@
 // The two training engines on the same graph, minibatches and Adam: tfjs (wasm backend)
 // and onnxruntime (CPU). With dropout off they agree step for step until Adam's sensitivity
 // to rounding takes over; with dropout on (different mask streams) their loss curves agree
-// within the seed-to-seed spread. Batch 64 keeps tfjs' share of the suite short.
+// within the seed-to-seed spread. Batch 64 keeps tfjs' share of the suite short. Where
+// onnxruntime's CUDA provider loads, the GPU repeats the CPU's steps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SplitTensors } from '../schemas/dataset.ts';
 import { generateDataset } from '../stages/generate/dataset.ts';
 import { mean, variance } from '../stages/lib/moments.ts';
 import { SEED_MODEL_CONFIG, seedParameters, type SeedModelConfig } from '../stages/model/config.ts';
+import { resolveDevice } from '../stages/sgld/device.ts';
 import { initBackend } from '../stages/tfjs/backend.ts';
 import type { TrainEngine, TrainSetup } from '../stages/train/engine.ts';
 import { initialWeights } from '../stages/train/init.ts';
@@ -120,4 +122,20 @@ test('dropout on, weights held fixed (lr 0): the two engines\' masks give the sa
   assert.ok(Math.abs(z) <= 4, `mean train-mode loss ${mean(Array.from(lo)).toFixed(5)} (onnxruntime) vs ${mean(Array.from(lt)).toFixed(5)} (tfjs): ${z.toFixed(1)} standard errors apart`);
   await tfjs.dispose();
   await ort.dispose();
+});
+
+const cuda = (await resolveDevice('auto')).device === 'cuda';
+
+test('on CUDA: the same steps as on the CPU, dropout masks included (TF32 tolerance)', { ...T, skip: cuda ? false : 'the CUDA execution provider does not load here' }, async () => {
+  const s = setup(SEED_MODEL_CONFIG.dropout, 4);
+  const onCpu = await OrtEngine.open(s, { device: 'cpu', threads: 1, stepsPerRun: ORT_STEPS_PER_RUN });
+  const onGpu = await OrtEngine.open(s, { device: 'cuda', threads: 1, stepsPerRun: ORT_STEPS_PER_RUN });
+  const lc = await onCpu.train(20);
+  const lg = await onGpu.train(20);
+  lc.forEach((l, i) => assert.ok(Math.abs(lg[i]! - l) <= 1e-2 * l, `step ${i + 1}: loss ${lg[i]} (cuda) vs ${l} (cpu)`));
+  const ec = await onCpu.evaluate('test');
+  const eg = await onGpu.evaluate('test');
+  assert.ok(Math.abs(eg.mae - ec.mae) <= 1e-2 * ec.mae, `test MAE ${eg.mae} (cuda) vs ${ec.mae} (cpu)`);
+  await onCpu.dispose();
+  await onGpu.dispose();
 });

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The GPU checks in one go, for a lent CUDA 13 host without Node.js or network (README: GPUs).
+# Expects, unpacked under $GPU (default /tmp/gpu): node (the binary), libonnxruntime_providers_cuda.so
+# and libonnxruntime_providers_shared.so; and this repository with node_modules installed.
+#   bash bench/gpu.sh   runs the CUDA tests (provider, sampler, training engine), then
+#                       npm run bench -- --device cuda
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GPU=${GPU:-/tmp/gpu}
+lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+cp "$GPU/libonnxruntime_providers_cuda.so" "$GPU/libonnxruntime_providers_shared.so" "$lib/"
+# Where the CUDA 13 libraries live on the lent hosts (PyTorch's wheels and the toolkit).
+export LD_LIBRARY_PATH="/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib:/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cudnn/lib:/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}"
+node=$GPU/node
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+"$node" --import tsx --test --test-concurrency=1 --test-name-pattern="CUDA|cuda" test/onnx-ort.test.ts test/sgld-sampler.test.ts test/train-engines.test.ts
+"$node" --import tsx bench/main.ts --device cuda
