@@ -2,9 +2,9 @@
 // training split, batch 256) with 1, 8 and 64 chains batched as the estimate stage batches
 // them (at most SAMPLER_DEFAULTS.maxChains per session), at 1 and 2 onnxruntime intra-op
 // threads, plus the PyTorch-exported ONNX model (one chain per session, as `pipeline llc`
-// runs it). Times whole sampleChains calls, graph building and session creation included.
-// devinterp 1.3.2 on the same kind of CPU: ≈ 20–25 chain-steps/s (FACTS.md).
-//   node --import tsx bench/sgld.ts [--chains 1,8,64] [--threads 1,2] [--steps 40] [--device cpu|cuda]
+// runs it). Two rates: over the whole sampleChains call (graph building, session creation
+// and the first run's warm-up included) and after the first session.run (steady sampling).
+//   node --import tsx bench/sgld.ts [--chains 1,8,64] [--threads 1,2] [--steps 100] [--device cpu|cuda]
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ import { sampleChains, SAMPLER_DEFAULTS, type Dataset } from '../stages/sgld/sam
 import { FIXTURE } from '../test/helpers/fixture.ts';
 
 const { values } = parseArgs({
-  options: { chains: { type: 'string', default: '1,8,64' }, threads: { type: 'string', default: '1,2' }, steps: { type: 'string', default: '40' }, device: { type: 'string', default: 'cpu' } },
+  options: { chains: { type: 'string', default: '1,8,64' }, threads: { type: 'string', default: '1,2' }, steps: { type: 'string', default: '100' }, device: { type: 'string', default: 'cpu' } },
 });
 if (values.device !== 'cpu' && values.device !== 'cuda') throw new Error(`--device ${values.device}: expected cpu or cuda`);
 const device: Device = values.device;
@@ -39,21 +39,34 @@ const seed = seedSgldModel(cfg);
 const seedW0 = flatParameters(buildSeedModel(cfg, { training: false, weights: readStateDict(`${FIXTURE}/weights.safetensors`, seed.params).weights }), seed.params, 'fixture weights');
 const imported = importOnnxModel(readModelFile(`${FIXTURE}/model.onnx`), `${FIXTURE}/model.onnx`);
 
-async function chainStepsPerSecond(model: SgldModel, w0: Float32Array, chains: number, threads: number, steps: number): Promise<number> {
+interface Rate {
+  /** Chain-steps per second over the whole call: graph building, sessions and warm-up included. */
+  whole: number;
+  /** After the first session.run: the sampling rate of a long run (devinterp's figure is one). */
+  steady: number;
+}
+
+async function chainStepsPerSecond(model: SgldModel, w0: Float32Array, chains: number, threads: number, steps: number): Promise<Rate> {
   const specs = Array.from({ length: chains }, (_, c) => ({ w0, lr: 1e-3, nbeta: 2, localization: 5, weightDecay: 0, noiseLevel: 1, rng: new Pcg32(0, c) }));
   const started = performance.now();
-  await sampleChains(model, specs, data, { ...SAMPLER_DEFAULTS, device, threads, batchSize: 256, schedule: { burnin: 0, draws: steps, thin: 1 } });
-  return (chains * steps) / ((performance.now() - started) / 1000);
+  let first: { at: number; done: number } | undefined;
+  let done = 0;
+  const onProgress = (n: number) => {
+    done += n;
+    first ??= { at: performance.now(), done };
+  };
+  await sampleChains(model, specs, data, { ...SAMPLER_DEFAULTS, device, threads, batchSize: 256, schedule: { burnin: 0, draws: steps, thin: 1 }, onProgress });
+  const ended = performance.now();
+  return { whole: (chains * steps) / ((ended - started) / 1000), steady: (done - first!.done) / ((ended - first!.at) / 1000) };
 }
 
 const steps = Number(values.steps);
+const row = (label: string, chains: number, threads: number, r: Rate) =>
+  process.stdout.write(`${label.padEnd(27)}${String(chains).padStart(6)}  ${String(threads).padStart(7)}  ${r.whole.toFixed(1).padStart(13)}  ${r.steady.toFixed(1).padStart(13)}\n`);
 process.stdout.write(`SGLD chain-steps/s, onnxruntime ${ort.env.versions.common} ${device === 'cpu' ? `CPU (${cpus()[0]?.model ?? '?'})` : 'CUDA'}, ${steps} steps per chain, ${SAMPLER_DEFAULTS.stepsPerRun} per run, ≤ ${SAMPLER_DEFAULTS.maxChains} chains per session\n`);
-process.stdout.write(`model                      chains  threads  chain-steps/s\n`);
+process.stdout.write(`devinterp 1.3.2 (PyTorch 2.13 CPU build), measured side by side on this kind of 2-core CPU: 31–32 chain-steps/s with 1 thread, 36 with 2\n`);
+process.stdout.write(`model                      chains  threads  whole call/s  after 1st run/s\n`);
 for (const threads of list(values.threads)) {
-  for (const chains of list(values.chains)) {
-    const rate = await chainStepsPerSecond(seed, seedW0, chains, threads, steps);
-    process.stdout.write(`seed model (chain axis)    ${String(chains).padStart(6)}  ${String(threads).padStart(7)}  ${rate.toFixed(1).padStart(13)}\n`);
-  }
-  const rate = await chainStepsPerSecond(imported.model, imported.w0, 1, threads, steps);
-  process.stdout.write(`fixture model.onnx         ${'1'.padStart(6)}  ${String(threads).padStart(7)}  ${rate.toFixed(1).padStart(13)}\n`);
+  for (const chains of list(values.chains)) row('seed model (chain axis)', chains, threads, await chainStepsPerSecond(seed, seedW0, chains, threads, steps));
+  row('fixture model.onnx', 1, threads, await chainStepsPerSecond(imported.model, imported.w0, 1, threads, steps));
 }
