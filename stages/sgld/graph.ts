@@ -16,6 +16,7 @@ import { DataType, IR_VERSION, elementCount, type Dim, type Graph, type Model, t
 import type { SgldModel } from './model.ts';
 import { lowerForOnnxruntime, optimizeForward } from './optimize.ts';
 import { flatWeights } from '../model/flat-weights.ts';
+import { stepLoop } from '../onnx/step-loop.ts';
 
 /** Graph input and output names. */
 export const IO = {
@@ -123,7 +124,6 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   for (const v of data) g.input(v.name, v.elemType, v.shape);
   const halfLr = g.op('Mul', [IO.lr, g.scalar(0.5)], {}, { outputs: ['half_lr'] });
   const noiseScale = g.op('Mul', [g.op('Sqrt', [IO.lr]), IO.noiseLevel], {}, { outputs: ['noise_scale'] });
-  const steps = g.op('Gather', [g.op('Shape', [IO.batchIndices]), g.constant({ dataType: DataType.INT64, dims: [], data: BigInt64Array.of(0n) })]);
 
   // The step: forward and loss, then its gradient, then the update.
   const step = new GraphBuilder('sgld_step', 'step/');
@@ -156,21 +156,11 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   );
   const noise = noises.length > 1 ? u.op('Concat', noises, { axis: attr.int(0) }) : noises[0]!;
   const next = u.op('Add', [moved, u.op('Mul', [noiseScale, noise])]);
-  const condOut = u.op('Identity', [condIn]);
-  const lossOut = u.op('Identity', [loss]);
 
-  const body: Graph = {
-    ...withGrad,
-    nodes: [...withGrad.nodes, ...u.nodes],
-    outputs: [
-      { name: condOut, elemType: DataType.BOOL, shape: [] },
-      { name: next, elemType: DataType.FLOAT, shape: flat },
-      { name: lossOut, elemType: DataType.FLOAT, shape: [C] },
-    ],
-  };
-  g.node('Loop', [steps, '', IO.params], { body: attr.graph(body) }, { outputs: [IO.paramsOut, IO.loss] });
-  g.output(IO.paramsOut, DataType.FLOAT, flat);
-  g.output(IO.loss, DataType.FLOAT, ['steps', C]);
+  const body: Graph = { ...withGrad, nodes: [...withGrad.nodes, ...u.nodes] };
+  stepLoop(g, IO.batchIndices, body, condIn, [{ initial: IO.params, next, final: IO.paramsOut, elemType: DataType.FLOAT, shape: flat }], [
+    { value: loss, stacked: IO.loss, elemType: DataType.FLOAT, shape: [C] },
+  ]);
   return modelOfGraph(g.build(), model);
 }
 

@@ -13,6 +13,7 @@ import { GraphBuilder, attr, modelOf, tensor } from '../onnx/builder.ts';
 import { DataType, OPSET, type Graph, type Model, type ValueInfo } from '../onnx/ir.ts';
 import { parameterCount, seedParameters, type SeedModelConfig } from '../model/config.ts';
 import { flatWeights } from '../model/flat-weights.ts';
+import { stepLoop } from '../onnx/step-loop.ts';
 import { seedForward } from '../model/seed-model.ts';
 import { lowerForOnnxruntime, optimizeForward } from '../sgld/optimize.ts';
 import type { AdamOptions } from './adam.ts';
@@ -97,21 +98,7 @@ export function buildTrainStepGraph(cfg: SeedModelConfig, adam: AdamOptions, bat
   const v2 = u.op('Add', [u.op('Mul', [v, u.scalar(adam.beta2)]), u.op('Mul', [u.op('Mul', [g, g]), u.scalar(1 - adam.beta2)])]);
   const denom = u.op('Add', [u.op('Div', [u.op('Sqrt', [v2]), sqrtBc2]), u.scalar(adam.eps)]);
   const w2 = u.op('Sub', [w, u.op('Mul', [u.op('Div', [m2, denom]), stepSize])]);
-  const condOut = u.op('Identity', [condIn]);
-  const lossOut = u.op('Identity', [loss]);
-
-  const body: Graph = {
-    ...withGrad,
-    nodes: [...withGrad.nodes, ...u.nodes],
-    outputs: [
-      { name: condOut, elemType: DataType.BOOL, shape: [] },
-      { name: w2, elemType: DataType.FLOAT, shape: flat },
-      { name: m2, elemType: DataType.FLOAT, shape: flat },
-      { name: v2, elemType: DataType.FLOAT, shape: flat },
-      { name: next, elemType: DataType.INT64, shape: [] },
-      { name: lossOut, elemType: DataType.FLOAT, shape: [] },
-    ],
-  };
+  const body: Graph = { ...withGrad, nodes: [...withGrad.nodes, ...u.nodes] };
 
   const o = new GraphBuilder('train');
   o.input(TRAIN_IO.params, DataType.FLOAT, flat);
@@ -127,14 +114,12 @@ export function buildTrainStepGraph(cfg: SeedModelConfig, adam: AdamOptions, bat
     dropout = { sizes: masked.sizes, ratio: masked.ratio, tableSize: tableSizeFor(masked.sizes) };
     tableConstant(o, TABLE, keepTable(seed, dropout), dropout.ratio);
   }
-  const steps = o.op('Gather', [o.op('Shape', [TRAIN_IO.batchIndices]), o.constant(tensor.int64([], [0]))]);
-  o.node('Loop', [steps, '', TRAIN_IO.params, TRAIN_IO.m, TRAIN_IO.v, TRAIN_IO.step], { body: attr.graph(body) }, {
-    outputs: [TRAIN_IO.paramsOut, TRAIN_IO.mOut, TRAIN_IO.vOut, TRAIN_IO.stepOut, TRAIN_IO.loss],
-  });
-  o.output(TRAIN_IO.paramsOut, DataType.FLOAT, flat);
-  o.output(TRAIN_IO.mOut, DataType.FLOAT, flat);
-  o.output(TRAIN_IO.vOut, DataType.FLOAT, flat);
-  o.output(TRAIN_IO.stepOut, DataType.INT64, []);
-  o.output(TRAIN_IO.loss, DataType.FLOAT, ['steps']);
+  const state = (initial: string, next: string, final: string, elemType: DataType, shape: number[]) => ({ initial, next, final, elemType, shape });
+  stepLoop(o, TRAIN_IO.batchIndices, body, condIn, [
+    state(TRAIN_IO.params, w2, TRAIN_IO.paramsOut, DataType.FLOAT, flat),
+    state(TRAIN_IO.m, m2, TRAIN_IO.mOut, DataType.FLOAT, flat),
+    state(TRAIN_IO.v, v2, TRAIN_IO.vOut, DataType.FLOAT, flat),
+    state(TRAIN_IO.step, next, TRAIN_IO.stepOut, DataType.INT64, []),
+  ], [{ value: loss, stacked: TRAIN_IO.loss, elemType: DataType.FLOAT, shape: [] }]);
   return dropout ? { model: modelOf(o.build()), dropout } : { model: modelOf(o.build()) };
 }
