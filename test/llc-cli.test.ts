@@ -38,6 +38,24 @@ test('pipeline llc on the fixture writes a summary and its trace', T, async (t) 
   perChain.forEach((v, c) => assert.ok(Math.abs(v - summary.llc_per_chain[c]!) < 1e-5, 'λ̂ per chain is the mean of its llc trace'));
 });
 
+test('pipeline llc replays devinterp: the same noise and minibatches give devinterp\'s per-chain λ̂', T, async (t) => {
+  // devinterp-replay.json: devinterp 1.3.2 run on the noise and minibatch rows that its
+  // `command` draws here. A change to either stream must redo that replay, not widen this.
+  const replay = JSON.parse(readFileSync(`${FIXTURE}/devinterp-replay.json`, 'utf8')) as { command: string; init_loss: number; llc_per_chain: number[] };
+  const dir = tempDir(t);
+  const out = join(dir, 'summary.json');
+  const args = replay.command.split(' ').slice(2).map((a) => (a === 'model.onnx' ? MODEL : a === 'train.safetensors' ? DATA : a));
+  const r = await pipeline(['llc', ...args, '--out', out], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = LlcSummary.parse(JSON.parse(readFileSync(out, 'utf8')));
+  assert.ok(Math.abs(summary.init_loss - replay.init_loss) <= 1e-6 * replay.init_loss, `init_loss ${summary.init_loss} vs devinterp ${replay.init_loss}`);
+  assert.equal(summary.llc_per_chain.length, replay.llc_per_chain.length);
+  summary.llc_per_chain.forEach((v, c) => {
+    const theirs = replay.llc_per_chain[c]!;
+    assert.ok(Math.abs(v - theirs) <= 1e-4 * Math.abs(theirs), `chain ${c}: λ̂ ${v} vs devinterp ${theirs}`);
+  });
+});
+
 test('pipeline llc: bad flags, missing tensors, mismatched shapes fail with one line', T, async (t) => {
   const dir = tempDir(t);
   const out = join(dir, 'summary.json');
