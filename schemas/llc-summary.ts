@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Divergence } from './estimate.ts';
 
 export const LLC_SUMMARY_SCHEMA_ID = 'llc-pipeline/llc-summary';
-export const LLC_SUMMARY_SCHEMA_VERSION = 1;
+export const LLC_SUMMARY_SCHEMA_VERSION = 2;
 
 export const LlcSummary = z
   .object({
@@ -15,6 +15,11 @@ export const LlcSummary = z
     input: z.string(),
     output: z.string(),
     loss: z.literal('mse'),
+    /** The sampled initializers and their total element count. */
+    weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) }).strict()),
+    weight_count: z.number().int().positive(),
+    /** Initializers kept constant, and why. */
+    constants: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), why: z.string() }).strict()),
     /** Over chains that did not diverge; null when none is left (std: fewer than two). */
     llc_mean: z.number().nullable(),
     llc_std: z.number().nullable(),

@@ -1,6 +1,6 @@
 // `pipeline llc`: λ̂ of any ONNX model a user brings, on their own data, with devinterp's
-// SGLD settings. The model's float initializers are the sampled weights; it has no chain
-// axis, so its chains run one after another.
+// SGLD settings. Its weights (not its buffers: stages/sgld/weights.ts) are sampled; it has
+// no chain axis, so its chains run one after another.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -43,6 +43,8 @@ const FLAGS = {
   output: { type: 'string' },
   loss: { type: 'string' },
   out: { type: 'string' },
+  params: { type: 'string', multiple: true },
+  freeze: { type: 'string', multiple: true },
   threads: { type: 'string' },
   ...Object.fromEntries(Object.keys(KNOBS).map((k) => [k, { type: 'string' }])),
 } as const;
@@ -51,7 +53,10 @@ export const llcCommand: Command = {
   usage: `pipeline llc --model m.onnx --data d.safetensors --out summary.json [options]
 
 Estimates λ̂ of an ONNX model at its own weights with SGLD as devinterp 1.3 does
-(README: λ̂ by SGLD). The model's float initializers are the sampled weights; its data input
+(README: λ̂ by SGLD). The sampled weights are the float initializers the output depends on
+differentiably — not buffers such as Pow exponents, shapes, indices, masks holding ±∞ or
+BatchNorm statistics — or those --params names; each one left out is printed with the
+reason and listed in the summary. Its data input
 is fed the rows of x, its output is compared with y by MSE (the mean over all elements
 of a minibatch); minibatches cycle a reshuffled loader. Writes summary.json and, beside
 it, <name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).
@@ -65,6 +70,9 @@ Options (defaults: the estimate config's):
   --input <name>        the model input the rows of x feed (default: its only input)
   --output <name>       the model output compared with y (default: its only output)
   --loss mse            the loss (only mse)
+  --params <glob>       sample only initializers matching the glob (* any characters,
+                        ? one; repeatable), instead of the automatic choice
+  --freeze <glob>       keep initializers matching the glob constant (repeatable)
   --lr <ε>              SGLD step size (default ${defaults.lr})
   --nbeta <nβ|auto>     inverse temperature; auto = m/ln m, m the batch size (default ${defaults.nbeta})
   --localization <γ>    pull towards the initial weights (default ${defaults.localization})
@@ -96,10 +104,13 @@ Options (defaults: the estimate config's):
       throw new Error(`cannot read the model: ${(e as Error).message}`);
     }
     const onnx = decodeModel(bytes, modelPath);
-    const imported = importOnnxModel(onnx, modelPath, v.input, v.output);
+    const imported = importOnnxModel(onnx, modelPath, { input: v.input, output: v.output, params: values.params as string[] | undefined, freeze: values.freeze as string[] | undefined });
+    const { weights, constants } = imported.selection;
+    process.stderr.write(`llc: sampling ${weights.length} initializer${weights.length === 1 ? '' : 's'} (${imported.w0.length} weights): ${weights.map((w) => w.name).join(', ')}\n`);
+    for (const c of constants) process.stderr.write(`llc: kept constant ${c.name} [${c.shape}]: ${c.why}\n`);
     const data = readDataset(dataPath, imported, onnx);
     const { device, reason } = await resolveDevice(settings.device);
-    process.stderr.write(`llc: device ${device} (${reason}), onnxruntime ${ort.env.versions.common}, ${imported.w0.length} weights, ${data.x.dims[0]} rows\n`);
+    process.stderr.write(`llc: device ${device} (${reason}), onnxruntime ${ort.env.versions.common}, ${data.x.dims[0]} rows\n`);
     await checkPrediction(bytes, imported, data, device, modelPath);
 
     const progress = new Progress('llc', chainStepsOf(settings, 1));
@@ -125,6 +136,9 @@ Options (defaults: the estimate config's):
       input: imported.input,
       output: imported.output,
       loss: 'mse',
+      weights: weights.map((w) => ({ name: w.name, shape: w.shape })),
+      weight_count: imported.w0.length,
+      constants,
       llc_mean: r.estimate.llcMean,
       llc_std: r.estimate.llcStd,
       llc_per_chain: r.estimate.llcPerChain,

@@ -1,9 +1,11 @@
 // What the SGLD graph samples: a forward pass whose weights come from one flat parameter
 // vector. Two kinds: the seed transformer, whose builder gives every weight a leading chain
-// axis (many chains per graph), and any ONNX model a user brings, inlined as it is — it has
-// no chain axis, so it runs one chain per graph.
+// axis (many chains per graph), and any ONNX model a user brings, inlined as it is with its
+// weights as parameters and its buffers as constants (weights.ts) — it has no chain axis,
+// so it runs one chain per graph.
 import { DataType, elementCount, type Model, type Node } from '../onnx/ir.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
+import { selectWeights, type SelectionOptions, type WeightSelection } from './weights.ts';
 import { seedForward, type WeightSource } from '../model/seed-model.ts';
 import { seedParameters, type ParamSpec, type SeedModelConfig } from '../model/config.ts';
 
@@ -55,23 +57,37 @@ export interface ImportedModel {
   w0: Float32Array;
   input: string;
   output: string;
+  /** What is sampled and what is kept constant, and why (weights.ts). */
+  selection: WeightSelection;
 }
 
-/** An ONNX model whose float initializers are its parameters, with `input` fed by the data
+export interface ImportOptions extends SelectionOptions {
+  input?: string;
+  output?: string;
+}
+
+/** An ONNX model whose weights (weights.ts) are its parameters, with `input` fed by the data
  * and `output` its prediction (defaults: the model's only input / output). */
-export function importOnnxModel(onnx: Model, source: string, input?: string, output?: string): ImportedModel {
+export function importOnnxModel(onnx: Model, source: string, options: ImportOptions = {}): ImportedModel {
+  const { input, output } = options;
   const graph = onnx.graph;
   const inits = new Set(graph.initializers.map((i) => i.name));
   const feeds = graph.inputs.filter((i) => !inits.has(i.name));
   if (feeds.length > 1) throw new Error(`${source}: the model has inputs ${feeds.map((i) => i.name).join(', ')}; only models with one data input can be sampled`);
   const inputName = pickOne('input', input, feeds.map((i) => i.name), source);
   const outputName = pickOne('output', output, graph.outputs.map((o) => o.name), source);
-  const params: ParamSpec[] = graph.initializers.filter((i) => i.dataType === DataType.FLOAT).map((i) => ({ name: i.name, shape: [...i.dims] }));
-  if (params.length === 0) throw new Error(`${source}: the model has no float initializers, so there are no weights to sample`);
   const withGraphs = graph.nodes.find((n) => Object.values(n.attributes).some((a) => a.kind === 'graph'));
   if (withGraphs) throw new Error(`${source}: node "${withGraphs.name}" (${withGraphs.opType}) holds a subgraph; models with control flow cannot be sampled`);
   const opset = onnx.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
   if (opset === undefined || opset < 13) throw new Error(`${source}: the model uses default-domain opset ${opset ?? '(none)'}; sampling needs opset 13 or later`);
+  let selection: WeightSelection;
+  try {
+    selection = selectWeights(graph, opset, outputName, options);
+  } catch (e) {
+    throw new Error(`${source}: ${(e as Error).message}`);
+  }
+  const params: ParamSpec[] = selection.weights;
+  const sampled = new Set(params.map((p) => p.name));
   const elemType = graph.inputs.find((i) => i.name === inputName)!.elemType;
 
   const model: SgldModel = {
@@ -83,7 +99,7 @@ export function importOnnxModel(onnx: Model, source: string, input?: string, out
       if (chains !== 1) throw new Error(`${source}: an imported model runs one chain per graph, not ${chains}`);
       const names = new Map<string, string>([[inputName, g.op('Squeeze', [x, g.ints([0])])]]);
       for (const init of graph.initializers) {
-        names.set(init.name, init.dataType === DataType.FLOAT ? weight(init.name, [...init.dims]) : g.constant({ dataType: init.dataType, dims: init.dims, data: init.data }, 'model_const'));
+        names.set(init.name, sampled.has(init.name) ? weight(init.name, [...init.dims]) : g.constant({ dataType: init.dataType, dims: init.dims, data: init.data }, 'model_const'));
       }
       for (const node of graph.nodes) inlineNode(g, node, names, source);
       const pred = names.get(outputName);
@@ -91,7 +107,7 @@ export function importOnnxModel(onnx: Model, source: string, input?: string, out
       return g.op('Unsqueeze', [pred, g.ints([0])]);
     },
   };
-  return { model, w0: flatParameters(onnx, params, source), input: inputName, output: outputName };
+  return { model, w0: flatParameters(onnx, params, source), input: inputName, output: outputName, selection };
 }
 
 /** Copies a node into `g` under fresh names (our own values cannot clash with the model's). */
