@@ -24,6 +24,7 @@ export const GenerateConfig = z
   .strict();
 
 const device = z.enum(['auto', 'cpu', 'cuda']);
+const sampler = () => field(z.enum(['sgld', 'rmsprop_sgld']), 'sgld', 'one of sgld, rmsprop_sgld (devinterp SGMCMC.rmsprop_sgld: α 0.99, eps 0.1)');
 
 export const TrainConfig = z
   .object({
@@ -62,6 +63,7 @@ export const EstimateConfig = z
     num_steps_bw_draws: field(int(1), 1, 'integer ≥ 1'),
     batch_size: field(int(1), 256, 'integer ≥ 1'),
     seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
+    sampler: sampler(),
     device: field(device, 'auto', 'one of auto, cpu, cuda'),
   })
   .strict();
@@ -75,6 +77,7 @@ export const SweepConfig = z
     localization: field(nonNegative(), 5.0, 'number ≥ 0'),
     num_chains: field(int(1, 1024), 2, 'integer in [1, 1024]'),
     num_draws: field(int(1), 500, 'integer ≥ 1'),
+    sampler: sampler(),
     checkpoint: field(z.number().int(), -1, 'integer checkpoint index; negative counts from the end (-1 = last)'),
   })
   .strict();
@@ -86,6 +89,7 @@ export const CalibrationConfig = z
     localization: field(nonNegative(), 5.0, 'number ≥ 0'),
     num_chains: field(int(1, 1024), 3, 'integer in [1, 1024]'),
     num_draws: field(int(1), 1500, 'integer ≥ 1'),
+    sampler: sampler(),
     checkpoint: field(z.number().int(), -1, 'integer checkpoint index; negative counts from the end (-1 = last)'),
   })
   .strict();

@@ -15,6 +15,7 @@ export const LlcSummary = z
     input: z.string(),
     output: z.string(),
     loss: z.literal('mse'),
+    sampler: z.enum(['sgld', 'rmsprop_sgld']),
     /** The sampled initializers and their total element count. */
     weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) }).strict()),
     weight_count: z.number().int().positive(),

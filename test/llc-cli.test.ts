@@ -166,3 +166,23 @@ test('pipeline llc samples a model\'s weights, not its buffers: y = x·Π wᵢ^p
   assert.equal(all.code, 1, 'sampling the exponents too should diverge');
   assert.match(all.stderr, /chain 0 diverged at draw 1 \(SGLD step 1\)/);
 });
+
+test('pipeline llc --sampler rmsprop_sgld agrees with devinterp\'s SGMCMC.rmsprop_sgld on the fixture (3 combined standard errors)', { timeout: 600_000 }, async (t) => {
+  // devinterp-rmsprop.json: 16 chains × 200 draws pooled over seeds 0–3, two settings.
+  const reference = JSON.parse(readFileSync(`${FIXTURE}/devinterp-rmsprop.json`, 'utf8')) as {
+    settings: { lr: number; nbeta: number; localization: number; num_chains: number; num_draws: number; batch_size: number; llc_mean: number; llc_se: number }[];
+  };
+  const dir = tempDir(t);
+  for (const s of reference.settings) {
+    const out = join(dir, `rms-${s.lr}.json`);
+    const r = await pipeline(['llc', '--model', MODEL, '--data', DATA, '--input', 'tokens', '--output', 'pred', '--sampler', 'rmsprop_sgld', '--lr', String(s.lr), '--nbeta', String(s.nbeta),
+      '--localization', String(s.localization), '--chains', String(s.num_chains), '--draws', String(s.num_draws), '--batch-size', String(s.batch_size), '--out', out], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const ours = LlcSummary.parse(JSON.parse(readFileSync(out, 'utf8')));
+    assert.equal(ours.sampler, 'rmsprop_sgld');
+    assert.deepEqual(ours.diverged, []);
+    const se = Math.sqrt((ours.llc_std! / Math.sqrt(ours.num_chains)) ** 2 + s.llc_se ** 2);
+    const z = (ours.llc_mean! - s.llc_mean) / se;
+    assert.ok(Math.abs(z) <= 3, `ε ${s.lr}, nβ ${s.nbeta}: λ̂ ${ours.llc_mean} vs devinterp ${s.llc_mean}: ${z.toFixed(2)} combined standard errors`);
+  }
+});

@@ -126,6 +126,57 @@ test('SGLD steps without noise match the update rule computed by hand', T, async
   w.flat().forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= 2e-5 * Math.max(1, Math.abs(v)), `weight ${i}: ${got[i]} vs ${v}`));
 });
 
+test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its noise is scaled by √G', T, async () => {
+  const hyper: Hyper[] = [
+    { lr: 0.01, nbeta: 2, localization: 5, weightDecay: 0.3, noiseLevel: 0 },
+    { lr: 0.05, nbeta: 46.17, localization: 0.5, weightDecay: 0, noiseLevel: 0 },
+  ];
+  const w0 = [randoms(P, rng), randoms(P, rng)];
+  const start = [randoms(P, rng), randoms(P, rng)];
+  const indices = [[[0, 3, 5], [6, 1, 2]], [[2, 4, 1], [3, 0, 5]]];
+  const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
+  const square = [randoms(P, rng, 0.01).map(Math.abs), new Array<number>(P).fill(0)];
+  const session = await createSession(buildSgldGraph(linear, shape(2, 3), [1, 2], 'rmsprop_sgld'));
+  const out = await runSession(session, { ...feeds(start, w0, hyper, indices, weights), [IO.squareAvg]: float([2, P], square.flat()) });
+  await session.release();
+
+  const w = start.map((s) => [...s]);
+  const v = square.map((s) => [...s]);
+  for (let k = 0; k < 2; k++) {
+    for (let c = 0; c < 2; c++) {
+      const h = hyper[c]!;
+      const { grad } = lossAndGrad(w[c]!, indices[k]![c]!, weights[k]![c]!);
+      v[c] = v[c]!.map((x, p) => 0.99 * x + 0.01 * grad[p]! ** 2);
+      w[c] = w[c]!.map((x, p) => {
+        const G = 1 / (Math.sqrt(v[c]![p]!) + 0.1);
+        return x - (h.lr / 2) * G * (h.nbeta * grad[p]! + h.weightDecay * x + h.localization * (x - w0[c]![p]!));
+      });
+    }
+  }
+  const close = (got: Float32Array, want: number[], what: string) => want.forEach((x, i) => assert.ok(Math.abs(got[i]! - x) <= 2e-5 * Math.max(1, Math.abs(x)), `${what} ${i}: ${got[i]} vs ${x}`));
+  close(out[IO.paramsOut]!.data as Float32Array, w.flat(), 'weight');
+  close(out[IO.squareAvgOut]!.data as Float32Array, v.flat(), 'square_avg');
+
+  // Noise only (nβ = λ = γ = 0): the same RandomNormal draw as plain SGLD, times √G.
+  const quiet: Hyper[] = [{ lr: 0.01, nbeta: 0, localization: 0, weightDecay: 0, noiseLevel: 1 }];
+  const oneStep = [[[0, 3, 5]]];
+  const oneWeights = [[[1 / 3, 1 / 3, 1 / 3].map(Math.fround)]];
+  const run = async (sampler: 'sgld' | 'rmsprop_sgld') => {
+    const s = await createSession(buildSgldGraph(linear, shape(1, 3), [9], sampler));
+    const extra: Record<string, TensorValue> = sampler === 'rmsprop_sgld' ? { [IO.squareAvg]: float([1, P], new Array<number>(P).fill(0)) } : {};
+    const o = await runSession(s, { ...feeds([start[0]!], [w0[0]!], quiet, oneStep, oneWeights), ...extra });
+    await s.release();
+    return o[IO.paramsOut]!.data as Float32Array;
+  };
+  const [plain, preconditioned] = [await run('sgld'), await run('rmsprop_sgld')];
+  const { grad } = lossAndGrad(start[0]!, [0, 3, 5], oneWeights[0]![0]!);
+  start[0]!.forEach((x, p) => {
+    const G = 1 / (Math.sqrt(0.01 * grad[p]! ** 2) + 0.1);
+    const want = Math.sqrt(G) * (plain[p]! - x);
+    assert.ok(Math.abs(preconditioned[p]! - x - want) <= 1e-5 * Math.max(1e-3, Math.abs(want)), `noise ${p}: ${preconditioned[p]! - x} vs ${want}`);
+  });
+});
+
 /** The first `runs` outputs of one RandomNormal [1,P] node with this seed. */
 async function normalSequence(seed: number, runs: number): Promise<Float32Array[]> {
   const g = new GraphBuilder('normal');

@@ -32,6 +32,7 @@ const KNOBS = {
   'batch-size': 'batch_size',
   seed: 'seed',
   device: 'device',
+  sampler: 'sampler',
 } as const;
 
 const defaults = EstimateConfig.parse({});
@@ -73,6 +74,8 @@ Options (defaults: the estimate config's):
   --params <glob>       sample only initializers matching the glob (* any characters,
                         ? one; repeatable), instead of the automatic choice
   --freeze <glob>       keep initializers matching the glob constant (repeatable)
+  --sampler <s>         sgld | rmsprop_sgld (devinterp's SGMCMC.rmsprop_sgld: α 0.99,
+                        eps 0.1) (default ${defaults.sampler})
   --lr <ε>              SGLD step size (default ${defaults.lr})
   --nbeta <nβ|auto>     inverse temperature; auto = m/ln m, m the batch size (default ${defaults.nbeta})
   --localization <γ>    pull towards the initial weights (default ${defaults.localization})
@@ -136,6 +139,7 @@ Options (defaults: the estimate config's):
       input: imported.input,
       output: imported.output,
       loss: 'mse',
+      sampler: settings.sampler,
       weights: weights.map((w) => ({ name: w.name, shape: w.shape })),
       weight_count: imported.w0.length,
       constants,
@@ -174,7 +178,7 @@ function parseKnobs(v: Record<string, string | undefined>) {
   for (const [flag, key] of Object.entries(KNOBS)) {
     const text = v[flag];
     if (text === undefined) continue;
-    raw[key] = key === 'device' || (key === 'nbeta' && text === 'auto') ? text : Number(text);
+    raw[key] = key === 'device' || key === 'sampler' || (key === 'nbeta' && text === 'auto') ? text : Number(text);
   }
   const r = EstimateConfig.safeParse(raw);
   if (!r.success) {

@@ -3,7 +3,12 @@
 //   loss_c = Σ_rows weight·(pred − y)²        (the minibatch MSE of chain c)
 //   dw     = nβ·∇loss_c + λ·w + γ·(w − w₀)
 //   w     ← w − (ε/2)·dw + √ε·σ·N(0, 1)
-// in devinterp's order of operations, with the pre-update loss as scan output [K,C]. The
+// in devinterp's order of operations, with the pre-update loss as scan output [K,C]. With
+// RMSProp preconditioning (devinterp's SGMCMC.rmsprop_sgld, α 0.99, eps 0.1) the chains also
+// carry v [C,P] from step to step (and run to run), g = ∇loss_c:
+//   v ← α·v + (1−α)·g²,  G = 1/(√v + eps)
+//   w ← w − (ε/2)·G·dw + √ε·σ·√G·N(0, 1)
+// The
 // gradient is that of Σ_c loss_c, which gives every chain its own gradient since chains
 // share nothing. Each chain's noise is its own RandomNormal node with its own seed, so a
 // chain's noise does not depend on the chains beside it; onnxruntime's random kernels keep
@@ -16,7 +21,7 @@ import { DataType, IR_VERSION, elementCount, type Dim, type Graph, type Model, t
 import type { SgldModel } from './model.ts';
 import { lowerForOnnxruntime, optimizeForward } from './optimize.ts';
 import { flatWeights } from '../model/flat-weights.ts';
-import { stepLoop } from '../onnx/step-loop.ts';
+import { stepLoop, type LoopState } from '../onnx/step-loop.ts';
 
 /** Graph input and output names. */
 export const IO = {
@@ -33,8 +38,16 @@ export const IO = {
   x: 'x',
   y: 'y',
   paramsOut: 'params_out',
+  /** RMSProp's running mean of squared gradients [C,P] (rmsprop_sgld only). */
+  squareAvg: 'square_avg',
+  squareAvgOut: 'square_avg_out',
   loss: 'loss',
 } as const;
+
+export type SamplerKind = 'sgld' | 'rmsprop_sgld';
+
+/** devinterp's RMSpropPreconditioner defaults, which SGMCMC.rmsprop_sgld uses. */
+export const RMSPROP = { alpha: 0.99, eps: 0.1 } as const;
 
 /** The per-chain hyperparameters, each fed as [C,1]. */
 export const HYPERPARAMETERS = [IO.lr, IO.nbeta, IO.localization, IO.weightDecay, IO.noiseLevel] as const;
@@ -106,7 +119,7 @@ export function buildLossGraph(model: SgldModel, s: GraphShape): Model {
  * K SGLD steps per run for C chains; `noiseSeeds[c]` seeds chain c's noise (an integer
  * below 2^24: the attribute is a float32).
  */
-export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: readonly number[]): Model {
+export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: readonly number[], sampler: SamplerKind = 'sgld'): Model {
   checkShape(model, s);
   if (noiseSeeds.length !== s.chains) throw new Error(`sgld graph: ${noiseSeeds.length} noise seeds for ${s.chains} chains`);
   for (const seed of noiseSeeds) if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24) throw new Error(`sgld graph: noise seed ${seed} is not an integer in [0, 2^24)`);
@@ -117,7 +130,9 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const g = new GraphBuilder('sgld');
   const flat = [C, P];
   const perChain = [C, 1];
+  const rmsprop = sampler === 'rmsprop_sgld';
   g.input(IO.params, DataType.FLOAT, flat);
+  if (rmsprop) g.input(IO.squareAvg, DataType.FLOAT, flat);
   g.input(IO.w0, DataType.FLOAT, flat);
   for (const h of HYPERPARAMETERS) g.input(h, DataType.FLOAT, perChain);
   const data = [...dataInputs(model, s, ['steps']), { name: IO.batchWidths, elemType: DataType.INT64, shape: ['steps'] }];
@@ -130,6 +145,7 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const iter = step.input('step/iter', DataType.INT64, []);
   const condIn = step.input('step/cond', DataType.BOOL, []);
   const w = step.input('step/params', DataType.FLOAT, flat);
+  const v = rmsprop ? step.input('step/square_avg', DataType.FLOAT, flat) : undefined;
   const gather = (src: string) => step.op('Gather', [src, iter], { axis: attr.int(0) });
   // Only the step's batch width is computed: the short last batch of a pass costs less.
   const width = step.op('Reshape', [gather(IO.batchWidths), step.ints([1])]);
@@ -150,17 +166,22 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   let dw = u.op('Mul', [IO.nbeta, grad]);
   dw = u.op('Add', [dw, u.op('Mul', [IO.weightDecay, w])]);
   dw = u.op('Add', [dw, u.op('Mul', [IO.localization, u.op('Sub', [w, IO.w0])])]);
-  const moved = u.op('Sub', [w, u.op('Mul', [halfLr, dw])]);
   const noises = noiseSeeds.map((seed) =>
     u.op('RandomNormal', [], { shape: attr.ints([1, P]), seed: attr.float(seed), dtype: attr.int(DataType.FLOAT), mean: attr.float(0), scale: attr.float(1) }),
   );
-  const noise = noises.length > 1 ? u.op('Concat', noises, { axis: attr.int(0) }) : noises[0]!;
-  const next = u.op('Add', [moved, u.op('Mul', [noiseScale, noise])]);
+  let noise = u.op('Mul', [noiseScale, noises.length > 1 ? u.op('Concat', noises, { axis: attr.int(0) }) : noises[0]!]);
+  const states: LoopState[] = [{ initial: IO.params, next: '', final: IO.paramsOut, elemType: DataType.FLOAT, shape: flat }];
+  if (v) {
+    const nextV = u.op('Add', [u.op('Mul', [v, u.scalar(RMSPROP.alpha)]), u.op('Mul', [u.op('Mul', [grad, grad]), u.scalar(1 - RMSPROP.alpha)])]);
+    const G = u.op('Reciprocal', [u.op('Add', [u.op('Sqrt', [nextV]), u.scalar(RMSPROP.eps)])]);
+    dw = u.op('Mul', [G, dw]);
+    noise = u.op('Mul', [u.op('Sqrt', [G]), noise]);
+    states.push({ initial: IO.squareAvg, next: nextV, final: IO.squareAvgOut, elemType: DataType.FLOAT, shape: flat });
+  }
+  states[0]!.next = u.op('Add', [u.op('Sub', [w, u.op('Mul', [halfLr, dw])]), noise]);
 
   const body: Graph = { ...withGrad, nodes: [...withGrad.nodes, ...u.nodes] };
-  stepLoop(g, IO.batchIndices, body, condIn, [{ initial: IO.params, next, final: IO.paramsOut, elemType: DataType.FLOAT, shape: flat }], [
-    { value: loss, stacked: IO.loss, elemType: DataType.FLOAT, shape: [C] },
-  ]);
+  stepLoop(g, IO.batchIndices, body, condIn, states, [{ value: loss, stacked: IO.loss, elemType: DataType.FLOAT, shape: [C] }]);
   return modelOfGraph(g.build(), model);
 }
 

@@ -74,7 +74,7 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
       rng: streamRng(s.seed, p.key, c),
     })),
   );
-  const runs = await sampleChains(model, specs, data, { ...opts, batchSize: s.batch_size, schedule });
+  const runs = await sampleChains(model, specs, data, { ...opts, batchSize: s.batch_size, schedule, sampler: s.sampler });
   return points.map((_, i) => {
     const mine = runs.slice(i * C, (i + 1) * C);
     const divergences = mine.flatMap((r, chain) => (r.divergence ? [{ chain, ...r.divergence }] : []));

@@ -6,7 +6,7 @@
 import type { Pcg32 } from '../lib/prng.ts';
 import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
 import { createSession, runSession, type Device } from '../onnx/ort.ts';
-import { buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type GraphShape } from './graph.ts';
+import { buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type GraphShape, type SamplerKind } from './graph.ts';
 import { ShuffledLoader, batchTensors, drawBatches } from './loader.ts';
 import type { SgldModel } from './model.ts';
 import { drawAt, totalSteps, type DrawSchedule } from './schedule.ts';
@@ -38,6 +38,8 @@ export interface SessionOptions {
 
 export interface SamplerOptions extends SessionOptions {
   batchSize: number;
+  /** Plain SGLD (default), or devinterp's RMSProp-preconditioned SGLD (graph.ts). */
+  sampler?: SamplerKind;
   schedule: DrawSchedule;
   /** SGLD steps per session.run. */
   stepsPerRun: number;
@@ -75,7 +77,7 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
   const seeds = chains.map((c) => c.rng.below(NOISE_SEED_BOUND));
   const loaders = chains.map((c) => new ShuffledLoader(rowCount(data), opts.batchSize, c.rng));
   const shape = graphShape(model, data, C, opts.batchSize);
-  const session = await createSession(buildSgldGraph(model, shape, seeds), { device: opts.device, threads: opts.threads });
+  const session = await createSession(buildSgldGraph(model, shape, seeds, opts.sampler), { device: opts.device, threads: opts.threads });
   try {
     const w0 = concatRows(chains.map((c) => c.w0), P);
     const fixed: Record<string, TensorValue> = { [IO.w0]: w0, [IO.x]: data.x, [IO.y]: data.y };
@@ -92,6 +94,8 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
     const elements = elementCount(shape.yRow);
     const total = totalSteps(opts.schedule);
     let params = w0;
+    // RMSProp's running mean of squared gradients starts at 0, as devinterp's.
+    let squareAvg: TensorValue | undefined = opts.sampler === 'rmsprop_sgld' ? { dataType: DataType.FLOAT, dims: [C, P], data: new Float32Array(C * P) } : undefined;
     let done = 0;
     while (done < total && runs.some((r) => !r.divergence)) {
       const K = Math.min(opts.stepsPerRun, total - done);
@@ -99,11 +103,13 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
       const out = await runSession(session, {
         ...fixed,
         [IO.params]: params,
+        ...(squareAvg ? { [IO.squareAvg]: squareAvg } : {}),
         [IO.batchIndices]: { dataType: DataType.INT64, dims: b.dims, data: b.indices },
         [IO.batchWeights]: { dataType: DataType.FLOAT, dims: b.dims, data: b.weights },
         [IO.batchWidths]: { dataType: DataType.INT64, dims: [K], data: b.widths },
       });
       params = out[IO.paramsOut]!;
+      if (squareAvg) squareAvg = out[IO.squareAvgOut]!;
       const loss = out[IO.loss]!.data as Float32Array;
       for (let k = 0; k < K; k++) {
         const step = done + k;
