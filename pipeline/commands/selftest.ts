@@ -1,0 +1,100 @@
+// `pipeline selftest`: the λ̂ estimator against theory — models with a known learning
+// coefficient (stages/sgld/known-lambda.ts), sampled through the same path as `pipeline llc`
+// (import, weight selection, SGLD graph), each with settings that suit it.
+import { EstimateConfig } from '../../schemas/config.ts';
+import { importOnnxModel } from '../../stages/sgld/model.ts';
+import { resolveDevice } from '../../stages/sgld/device.ts';
+import { normalCrossing, reducedRankRegression, type KnownLambdaCase } from '../../stages/sgld/known-lambda.ts';
+import { runLlc } from '../../stages/sgld/llc.ts';
+import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
+import { UsageError, parse, type Command } from '../command.ts';
+
+/** Relative error allowed for every model (devinterp's own test allows 40 %). */
+export const TOLERANCE = 0.1;
+const ROWS = 1000;
+const CHAINS = 8;
+const DRAWS = 1000;
+
+interface SelftestCase {
+  make: (seed: number) => KnownLambdaCase;
+  /** SGLD step size and localization that suit the model. */
+  lr: number;
+  localization: number;
+  quick: boolean;
+}
+
+// The most singular point (r = 0) needs a larger step to leave it; the normal crossing's
+// flat directions need no localization.
+const CASES: SelftestCase[] = [
+  { make: (seed) => reducedRankRegression(3, 3, 3, 1, ROWS, seed), lr: 1e-4, localization: 1, quick: true },
+  { make: (seed) => reducedRankRegression(5, 2, 3, 1, ROWS, seed), lr: 1e-4, localization: 1, quick: false },
+  { make: (seed) => reducedRankRegression(2, 5, 4, 1, ROWS, seed), lr: 1e-4, localization: 1, quick: false },
+  { make: (seed) => reducedRankRegression(6, 6, 4, 2, ROWS, seed), lr: 1e-4, localization: 1, quick: false },
+  { make: (seed) => reducedRankRegression(4, 3, 2, 0, ROWS, seed), lr: 3e-4, localization: 1, quick: false },
+  { make: (seed) => normalCrossing([1, 2], ROWS, seed), lr: 1e-3, localization: 0, quick: true },
+];
+
+export interface SelftestRow {
+  model: string;
+  lambda: number;
+  llc_mean: number | null;
+  llc_se: number | null;
+  relative_error: number | null;
+  ok: boolean;
+}
+
+export const selftestCommand: Command = {
+  usage: `pipeline selftest [--quick] [--seed <n>] [--device auto|cpu|cuda] [--json]
+
+Checks the λ̂ estimator against theory: models whose learning coefficient λ is known —
+reduced-rank regression (Aoyagi & Watanabe 2005) for several sizes and ranks, and the
+normal crossing y = x·w₁·w₂² (λ = 1/4) — are built as ONNX graphs with data from their true
+parameter (noise variance ½, so nβ = rows × outputs is β = 1), and sampled as \`pipeline llc\`
+samples (${CHAINS} chains × ${DRAWS} draws, full batches of ${ROWS} rows). Prints true λ, λ̂ ± its
+standard error over chains and the relative error per model; exits 1 when any model is
+more than ${TOLERANCE * 100} % off.
+
+Options:
+  --quick               two models only (what npm test runs)
+  --seed <n>            seed of the data and the chains (default 0)
+  --device <d>          auto | cpu | cuda (default auto)
+  --json                print the rows as JSON
+  -h, --help            this text`,
+
+  async main(argv) {
+    const { values } = parse(argv, { quick: { type: 'boolean' }, seed: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' } });
+    const seed = Number(values.seed ?? 0);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${values.seed}: expected a non-negative integer`);
+    const choice = values.device ?? 'auto';
+    if (choice !== 'auto' && choice !== 'cpu' && choice !== 'cuda') throw new UsageError(`--device ${choice}: expected auto, cpu or cuda`);
+    const { device, reason } = await resolveDevice(choice);
+    if (!values.json) process.stderr.write(`selftest: device ${device} (${reason}), tolerance ${TOLERANCE * 100} % relative\n`);
+    const { device: _ignored, ...defaults } = EstimateConfig.parse({});
+    const rows: SelftestRow[] = [];
+    for (const c of CASES.filter((k) => k.quick || !values.quick)) {
+      const known = c.make(seed);
+      const imported = importOnnxModel(known.model, known.name);
+      const settings = { ...defaults, lr: c.lr, localization: c.localization, nbeta: ROWS * known.outputs, num_chains: CHAINS, num_draws: DRAWS, num_burnin_steps: DRAWS / 5, batch_size: ROWS, seed };
+      const [r] = await runLlc(imported.model, [{ w0: imported.w0, key: 0 }], { x: known.x, y: known.y }, settings, { ...SAMPLER_DEFAULTS, device, stepsPerRun: 100 });
+      const { llcMean, llcStd } = r!.estimate;
+      const relative = llcMean === null ? null : (llcMean - known.lambda) / known.lambda;
+      const row: SelftestRow = {
+        model: known.name,
+        lambda: known.lambda,
+        llc_mean: llcMean,
+        llc_se: llcStd === null ? null : llcStd / Math.sqrt(CHAINS - r!.divergences.length),
+        relative_error: relative,
+        ok: relative !== null && Math.abs(relative) <= TOLERANCE && r!.divergences.length === 0,
+      };
+      rows.push(row);
+      if (!values.json) {
+        const est = llcMean === null ? 'every chain diverged' : `λ̂ ${llcMean.toFixed(3)} ± ${row.llc_se?.toFixed(3) ?? '—'}`;
+        process.stdout.write(`${row.ok ? 'ok  ' : 'FAIL'}  ${known.name.padEnd(44)} λ ${known.lambda.toFixed(3).padStart(7)}   ${est.padEnd(20)} ${relative === null ? '' : `${(100 * relative).toFixed(1)} %`}\n`);
+      }
+    }
+    if (values.json) process.stdout.write(JSON.stringify({ tolerance: TOLERANCE, rows }, null, 2) + '\n');
+    const failed = rows.filter((r) => !r.ok).length;
+    if (!values.json) process.stdout.write(failed ? `${failed} of ${rows.length} models outside ${TOLERANCE * 100} %\n` : `all ${rows.length} models within ${TOLERANCE * 100} %\n`);
+    return failed ? 1 : 0;
+  },
+};
