@@ -213,6 +213,12 @@ test('the noise is √ε·σ·N(0,1) from each chain\'s own seed, continued acro
     }
   }
   await session.release();
+  // Fresh noise every step and every run, and per chain: no two increments repeat.
+  const all = increments.flat();
+  all.forEach((a, i) => all.slice(i + 1).forEach((b, j) => {
+    const gap = Math.max(...Array.from(a, (v, p) => Math.abs(v - b[p]!)));
+    assert.ok(gap > 0.1, `increments ${i} and ${i + 1 + j} repeat (largest difference ${gap})`);
+  }));
   for (const [c, seed] of seeds.entries()) {
     const expected = await normalSequence(seed, 3);
     expected.forEach((e, k) => e.forEach((v, p) => assert.ok(Math.abs(increments[c]![k]![p]! - v) < 1e-4, `chain ${c} step ${k} weight ${p}: ${increments[c]![k]![p]} vs ${v}`)));
