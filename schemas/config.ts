@@ -64,6 +64,11 @@ export const EstimateConfig = z
     batch_size: field(int(1), 256, 'integer ≥ 1'),
     seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
     sampler: sampler(),
+    restrict: field(
+      z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'group names use letters, digits, _ . -'), z.array(z.string().min(1)).min(1)),
+      {},
+      'object of group name → list of parameter globs, e.g. {"layer0": ["layers.0.*"]}',
+    ),
     device: field(device, 'auto', 'one of auto, cpu, cuda'),
   })
   .strict();

@@ -1,5 +1,5 @@
-// The estimate stage's artifacts: estimates.json (λ̂ per checkpoint, schema below) and per
-// checkpoint traces/step-NNNNNN.safetensors holding `loss` and `llc` [chains, draws] and
+// The estimate stage's artifacts: estimates.json (λ̂ per checkpoint, and per restricted
+// group, schema below) and per checkpoint traces/step-NNNNNN[-group].safetensors holding `loss` and `llc` [chains, draws] and
 // `llc_mean`, `llc_std` [draws] (over the chains that did not diverge).
 import { z } from 'zod';
 
@@ -36,6 +36,17 @@ export const CheckpointEstimate = z
   })
   .strict();
 
+/** λ̂ restricted to one group of parameters (the rest held at the checkpoint), per checkpoint. */
+export const RestrictedEstimates = z
+  .object({
+    group: z.string(),
+    /** The parameters the group samples, and their element count. */
+    params: z.array(z.string()),
+    weight_count: z.number().int().positive(),
+    checkpoints: z.array(CheckpointEstimate),
+  })
+  .strict();
+
 export const Estimates = z
   .object({
     schema: z.literal(ESTIMATES_SCHEMA_ID),
@@ -45,7 +56,10 @@ export const Estimates = z
     /** Where the chains ran: results differ by device (CUDA draws its noise differently). */
     device: z.enum(['cpu', 'cuda']),
     checkpoints: z.array(CheckpointEstimate),
+    /** estimate.restrict's groups (absent in files written before it existed). */
+    restricted: z.array(RestrictedEstimates).optional(),
   })
   .strict();
+export type RestrictedEstimates = z.infer<typeof RestrictedEstimates>;
 export type Estimates = z.infer<typeof Estimates>;
 export type CheckpointEstimate = z.infer<typeof CheckpointEstimate>;

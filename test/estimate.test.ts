@@ -49,7 +49,8 @@ function writeStage(runDir: string, stage: string, files: Record<string, Uint8Ar
   writeFileSync(join(runDir, stage, 'manifest.json'), JSON.stringify(manifest));
 }
 
-test('estimate: λ̂ per exported checkpoint, traces, divergence-free on the fixture', { timeout: 120_000 }, async (t) => {
+/** A run with generate's training split and export's models: the fixture at steps 500 (halved) and 5500. */
+function fixtureRun(t: { after(fn: () => void): void }): string {
   const runDir = tempDir(t, 'llc-estimate-');
   const { tensors } = decodeSafetensors(readFileSync(`${FIXTURE}/train.safetensors`));
   writeStage(runDir, 'generate', { 'train.safetensors': encodeSafetensors({ tokens: tensors.x!, targets: tensors.y! }) });
@@ -61,11 +62,23 @@ test('estimate: λ̂ per exported checkpoint, traces, divergence-free on the fix
     'models/step-000500.onnx': encodeModel(buildSeedModel(cfg, { training: false, weights: halved })),
     'models/step-005500.onnx': encodeModel(buildSeedModel(cfg, { training: false, weights })),
   });
-  const config = ConfigSchema.parse({ estimate: { num_chains: 3, num_draws: 6, num_burnin_steps: 2, num_steps_bw_draws: 2, nbeta: 'auto', device: 'cpu' } });
-  const work = join(runDir, 'estimate.partial');
+  return runDir;
+}
+
+const SETTINGS = { num_chains: 3, num_draws: 6, num_burnin_steps: 2, num_steps_bw_draws: 2, nbeta: 'auto', device: 'cpu' };
+
+/** Runs the estimate stage's work into a fresh folder of the run; returns the folder and context. */
+async function runEstimate(runDir: string, settings: Record<string, unknown>, folder = 'estimate.partial'): Promise<{ work: string; ctx: StageContext }> {
+  const work = join(runDir, folder);
   mkdirSync(work);
-  const ctx = new StageContext('estimate', runDir, config, work);
+  const ctx = new StageContext('estimate', runDir, ConfigSchema.parse({ estimate: settings }), work);
   await estimate(ctx);
+  return { work, ctx };
+}
+
+test('estimate: λ̂ per exported checkpoint, traces, divergence-free on the fixture', { timeout: 120_000 }, async (t) => {
+  const runDir = fixtureRun(t);
+  const { work, ctx } = await runEstimate(runDir, SETTINGS);
 
   const result = Estimates.parse(JSON.parse(readFileSync(join(work, 'estimates.json'), 'utf8')));
   assert.equal(result.device, 'cpu');
@@ -84,4 +97,35 @@ test('estimate: λ̂ per exported checkpoint, traces, divergence-free on the fix
   assert.equal(ctx.inputs['export/models/step-005500.onnx']?.sha256, sha256(readFileSync(join(runDir, 'export/models/step-005500.onnx'))));
   assert.equal(ctx.runtime.device, 'cpu');
   assert.ok((ctx.runtime.chain_steps_per_s as number) > 0);
+});
+
+test('estimate.restrict: λ̂ per group beside the whole model\'s, which the groups leave unchanged', { timeout: 120_000 }, async (t) => {
+  const runDir = fixtureRun(t);
+  const restrict = { attn0: ['layers.0.self_attn.*'], head: ['fc.weight', 'fc.bias'] };
+  const { work } = await runEstimate(runDir, { ...SETTINGS, restrict });
+  const { work: plainWork } = await runEstimate(runDir, SETTINGS, 'plain.partial');
+  const withGroups = Estimates.parse(JSON.parse(readFileSync(join(work, 'estimates.json'), 'utf8')));
+  const plain = Estimates.parse(JSON.parse(readFileSync(join(plainWork, 'estimates.json'), 'utf8')));
+  // A chain's numbers do not depend on the chains beside it.
+  assert.deepEqual(withGroups.checkpoints, plain.checkpoints);
+  assert.deepEqual(plain.restricted, []);
+  const groups = withGroups.restricted!;
+  assert.deepEqual(groups.map((g) => [g.group, g.params, g.weight_count]), [
+    ['attn0', ['layers.0.self_attn.in_proj_weight', 'layers.0.self_attn.in_proj_bias', 'layers.0.self_attn.out_proj.weight', 'layers.0.self_attn.out_proj.bias'], 192 * 64 + 192 + 64 * 64 + 64],
+    ['head', ['fc.weight', 'fc.bias'], 65],
+  ]);
+  for (const g of groups) {
+    assert.deepEqual(g.checkpoints.map((c) => c.step), [500, 5500]);
+    g.checkpoints.forEach((c, i) => {
+      assert.equal(c.trace, `traces/step-${String(c.step).padStart(6, '0')}-${g.group}.safetensors`);
+      assert.ok(c.llc_mean !== null && Number.isFinite(c.llc_mean));
+      // The same loss at w₀, measured on the group's own minibatches.
+      assert.ok(Math.abs(c.init_loss / withGroups.checkpoints[i]!.init_loss - 1) < 0.1, `init_loss ${c.init_loss} vs ${withGroups.checkpoints[i]!.init_loss}`);
+      assert.notEqual(c.llc_mean, withGroups.checkpoints[i]!.llc_mean);
+      assert.deepEqual(decodeSafetensors(readFileSync(join(work, c.trace))).tensors.llc!.shape, [3, 6]);
+    });
+  }
+  const health = JSON.parse(readFileSync(join(work, 'health.json'), 'utf8')) as { estimates: { label: string }[] };
+  assert.deepEqual(health.estimates.map((e) => e.label).slice(2), ['checkpoint step 500, group attn0', 'checkpoint step 5500, group attn0', 'checkpoint step 500, group head', 'checkpoint step 5500, group head']);
+  await assert.rejects(runEstimate(runDir, { ...SETTINGS, restrict: { typo: ['layer.0.*'] } }, 'bad.partial'), /estimate\.restrict\.typo: "layer\.0\.\*" matches no parameter/);
 });

@@ -177,6 +177,28 @@ test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its n
   });
 });
 
+test('a masked chain moves only its masked weights; a mask of ones changes nothing', T, async () => {
+  const hyper: Hyper[] = [0, 1].map(() => ({ lr: 0.01, nbeta: 2, localization: 5, weightDecay: 0.1, noiseLevel: 1 }));
+  const w0 = randoms(P, rng);
+  const indices = [[[0, 3, 5], [0, 3, 5]], [[2, 4, 1], [2, 4, 1]]];
+  const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
+  const base = feeds([w0, w0], [w0, w0], hyper, indices, weights);
+  // The bias (the last O weights) held; chain 1 all ones. Both chains share a noise seed.
+  const mask = [Array.from({ length: P }, (_, p) => (p < D * O ? 1 : 0)), new Array<number>(P).fill(1)];
+  const run = async (masked: boolean) => {
+    const session = await createSession(buildSgldGraph(linear, shape(2, 3), [4, 4], 'sgld', masked));
+    const out = await runSession(session, masked ? { ...base, [IO.mask]: float([2, P], mask.flat()) } : base);
+    await session.release();
+    return out[IO.paramsOut]!.data as Float32Array;
+  };
+  const [withMask, without] = [await run(true), await run(false)];
+  for (let p = 0; p < P; p++) {
+    if (p < D * O) assert.notEqual(withMask[p], w0[p], `chain 0 weight ${p} did not move`);
+    else assert.equal(withMask[p], Math.fround(w0[p]!), `chain 0 weight ${p} left w₀`);
+    assert.equal(withMask[P + p], without[P + p], `chain 1 weight ${p}: a mask of ones changed it`);
+  }
+});
+
 /** The first `runs` outputs of one RandomNormal [1,P] node with this seed. */
 async function normalSequence(seed: number, runs: number): Promise<Float32Array[]> {
   const g = new GraphBuilder('normal');

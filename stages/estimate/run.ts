@@ -1,26 +1,31 @@
-// The estimate stage's work: λ̂ of every exported checkpoint with devinterp's SGLD
-// (SPEC.md §4), all checkpoints × num_chains chains batched into shared onnxruntime
-// sessions. main.ts runs it as a stage.
+// The estimate stage's work: λ̂ of every exported checkpoint with devinterp's SGLD, and λ̂
+// restricted to each estimate.restrict group, all checkpoints × groups × num_chains chains
+// batched into shared onnxruntime sessions. main.ts runs it as a stage.
 import { ESTIMATES_SCHEMA_ID, ESTIMATES_SCHEMA_VERSION, type Estimates } from '../../schemas/estimate.ts';
 import type { StageContext } from '../lib/stage.ts';
 import { traceFile } from '../sgld/checkpoints.ts';
 import { samplingInputs } from '../sgld/inputs.ts';
 import { sampleStage } from '../sgld/sampling-stage.ts';
 import { traceTensors } from '../sgld/trace.ts';
+import { restrictGroups } from './restrict.ts';
+
+/** Keys of a restricted group's random streams: its checkpoint's step plus (group + 1)·2^24. */
+const GROUP_KEY = 2 ** 24;
 
 export async function estimate(ctx: StageContext): Promise<void> {
-  const { device: deviceChoice, ...settings } = ctx.config.estimate;
+  const { device: deviceChoice, restrict, ...settings } = ctx.config.estimate;
   const { model, data, checkpoints } = samplingInputs(ctx);
-  const points = checkpoints.map((c) => ({ w0: c.w0, key: c.step, label: `checkpoint step ${c.step}` }));
-  const { device, results } = await sampleStage(ctx, model, data, points, settings, deviceChoice);
-  const estimates: Estimates = {
-    schema: ESTIMATES_SCHEMA_ID,
-    schema_version: ESTIMATES_SCHEMA_VERSION,
-    settings: ctx.config.estimate,
-    device,
-    checkpoints: checkpoints.map((c, i) => {
-      const r = results[i]!;
-      ctx.writeSafetensors(traceFile(c.step), traceTensors(r.estimate), { step: String(c.step), init_loss: String(r.initLoss), nbeta: String(r.nbeta) });
+  const groups = restrictGroups(restrict, model.params);
+  if (groups.length && checkpoints.some((c) => c.step >= GROUP_KEY)) throw new Error(`estimate.restrict supports checkpoints below step ${GROUP_KEY}`);
+  const whole = checkpoints.map((c) => ({ w0: c.w0, key: c.step, label: `checkpoint step ${c.step}` }));
+  const restricted = groups.flatMap((g, gi) => checkpoints.map((c) => ({ w0: c.w0, key: c.step + (gi + 1) * GROUP_KEY, mask: g.mask, label: `checkpoint step ${c.step}, group ${g.name}` })));
+  if (groups.length) ctx.log(`restricted λ̂ for ${groups.map((g) => `${g.name} (${g.params.length} parameters, ${g.weightCount} weights)`).join(', ')}`);
+  const { device, results } = await sampleStage(ctx, model, data, [...whole, ...restricted], settings, deviceChoice);
+  const entries = (offset: number, group?: string) =>
+    checkpoints.map((c, i) => {
+      const r = results[offset + i]!;
+      const trace = traceFile(c.step, group);
+      ctx.writeSafetensors(trace, traceTensors(r.estimate), { step: String(c.step), init_loss: String(r.initLoss), nbeta: String(r.nbeta), ...(group ? { group } : {}) });
       return {
         step: c.step,
         model: c.file,
@@ -30,10 +35,18 @@ export async function estimate(ctx: StageContext): Promise<void> {
         init_loss: r.initLoss,
         nbeta: r.nbeta,
         diverged: r.divergences,
-        trace: traceFile(c.step),
+        trace,
       };
-    }),
+    });
+  const estimates: Estimates = {
+    schema: ESTIMATES_SCHEMA_ID,
+    schema_version: ESTIMATES_SCHEMA_VERSION,
+    settings: ctx.config.estimate,
+    device,
+    checkpoints: entries(0),
+    restricted: groups.map((g, gi) => ({ group: g.name, params: g.params, weight_count: g.weightCount, checkpoints: entries((gi + 1) * checkpoints.length, g.name) })),
   };
   ctx.writeJson('estimates.json', estimates);
   ctx.results.checkpoints = checkpoints.length;
+  ctx.results.restricted_groups = groups.length;
 }

@@ -4,6 +4,7 @@
 import type { StageContext } from '../lib/stage.ts';
 import { calibrationChart } from './charts/calibration.ts';
 import { dataSampleChart } from './charts/data-sample.ts';
+import { llcRunsChart } from './charts/llc.ts';
 import { llcOverlayChart } from './charts/llc-overlay.ts';
 import type { ChartDef } from './charts/spec.ts';
 import { llcScale, sweepChart } from './charts/sweep.ts';
@@ -35,10 +36,20 @@ function chartDefs(d: Complete): ChartDef[] {
     { name: 'training-loss', title: 'Loss over training', caption: 'Mean squared error on the full train and test splits (eval mode), and the mean training minibatch loss since the previous evaluation (dropout on). The dashed line is the test MSE of always predicting the mean training target.', spec: trainingChart(runs, 'loss', { value: baseline.meanTestMse, label: `always ${num(baseline.mean)} (test MSE ${num(baseline.meanTestMse)})` }) },
     { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'mae') },
     { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'loss') },
+    ...restrictedChart(d),
     { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `Final λ̂ (left, ${llcScale([{ run: d.id, sweep }]).note}, since λ̂ grows with nβ) and λ̂/nβ (right, linear) for each step size ε (log scale) and inverse temperature nβ (colour). A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
     { name: 'calibration-trace', title: `Calibration loss trace on the checkpoint of step ${int(cal.result.checkpoint_step)}`, caption: `The SGLD minibatch loss of each of the ${cal.result.num_chains} chains per draw, their mean (black) with a ±std band, and the loss at the checkpoint (dashed).`, spec: calibrationChart(cal.result, cal.loss) },
     { name: 'data-sample', title: 'A sample of the data', caption: `The first ${sample.length} training sequences of generate/train.safetensors (report.sample_rows = ${d.config.report.sample_rows}): each cell shows the letter and, below it and by its shade, the target at that position (the fraction of x among the letters so far).`, spec: dataSampleChart(sample) },
   ];
+}
+
+/** λ̂ of each estimate.restrict group beside the whole model's, where there are groups. */
+function restrictedChart(d: Complete): ChartDef[] {
+  const groups = d.estimates.restricted ?? [];
+  if (!groups.length) return [];
+  const runs = [{ run: 'whole model', estimates: d.estimates }, ...groups.map((g) => ({ run: g.group, estimates: { ...d.estimates, checkpoints: g.checkpoints } }))];
+  const which = groups.map((g) => `${g.group} (${g.params.length} parameters, ${int(g.weight_count)} weights)`).join(', ');
+  return [{ name: 'llc-components', title: 'λ̂ per component over training', caption: `λ̂ restricted to each group of estimate.restrict — its weights sampled, every other weight held at the checkpoint — beside the whole model's λ̂, with ±std bands over chains: ${which}.`, spec: llcRunsChart(runs) }];
 }
 
 function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
@@ -53,7 +64,7 @@ function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
   return [
     { id: 'findings', title: 'Findings', body: html`${found.map((f) => html`<h3><a href="#${f.section}">${f.topic}</a></h3>${findingsList(f)}`)}` },
     { id: 'training', title: 'Training', body: html`${fig('training-mae')}${fig('training-loss')}` },
-    { id: 'llc', title: 'λ̂ over training', body: html`${fig('llc-vs-mae')}${fig('llc-vs-loss')}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(d.estimates)}</details>` },
+    { id: 'llc', title: 'λ̂ over training', body: html`${fig('llc-vs-mae')}${fig('llc-vs-loss')}${charts.has('llc-components') ? fig('llc-components') : ''}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(d.estimates)}</details>` },
     { id: 'sweep', title: 'Calibration sweep (ε × nβ)', body: html`${fig('sweep')}<details><summary>All ${d.sweep.points.length} grid points</summary>${sweepTable(d.sweep)}</details>` },
     { id: 'calibration', title: 'Calibration trace', body: fig('calibration-trace') },
     { id: 'health', title: 'Sampler health', body: html`${healthBody}` },

@@ -18,7 +18,7 @@ export function readCheckpoint(path: string, model: SgldModel): Checkpoint {
   return { step: Number(m[1]), file: `models/step-${m[1]}.onnx`, w0: flatParameters(readModelFile(path), model.params, path) };
 }
 
-/** The trace file of a checkpoint, relative to the stage folder. */
-export function traceFile(step: number): string {
-  return `traces/step-${String(step).padStart(6, '0')}.safetensors`;
+/** The trace file of a checkpoint (of one restricted group), relative to the stage folder. */
+export function traceFile(step: number, group?: string): string {
+  return `traces/step-${String(step).padStart(6, '0')}${group ? `-${group}` : ''}.safetensors`;
 }

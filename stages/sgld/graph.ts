@@ -1,3 +1,6 @@
+// A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
+// MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
+// the mask stay at w₀.
 // The SGLD step as an ONNX graph (SPEC.md §4, DESIGN.md). All chains' weights are one flat
 // input params [C,P]; a Loop runs K steps per session.run, each step
 //   loss_c = Σ_rows weight·(pred − y)²        (the minibatch MSE of chain c)
@@ -8,6 +11,9 @@
 // carry v [C,P] from step to step (and run to run), g = ∇loss_c:
 //   v ← α·v + (1−α)·g²,  G = 1/(√v + eps)
 //   w ← w − (ε/2)·G·dw + √ε·σ·√G·N(0, 1)
+// A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
+// MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
+// the mask stay at w₀.
 // The
 // gradient is that of Σ_c loss_c, which gives every chain its own gradient since chains
 // share nothing. Each chain's noise is its own RandomNormal node with its own seed, so a
@@ -38,6 +44,8 @@ export const IO = {
   x: 'x',
   y: 'y',
   paramsOut: 'params_out',
+  /** 1 where a chain samples a weight, 0 where it holds it at w₀ [C,P] (masked graphs only). */
+  mask: 'mask',
   /** RMSProp's running mean of squared gradients [C,P] (rmsprop_sgld only). */
   squareAvg: 'square_avg',
   squareAvgOut: 'square_avg_out',
@@ -119,7 +127,7 @@ export function buildLossGraph(model: SgldModel, s: GraphShape): Model {
  * K SGLD steps per run for C chains; `noiseSeeds[c]` seeds chain c's noise (an integer
  * below 2^24: the attribute is a float32).
  */
-export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: readonly number[], sampler: SamplerKind = 'sgld'): Model {
+export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: readonly number[], sampler: SamplerKind = 'sgld', masked = false): Model {
   checkShape(model, s);
   if (noiseSeeds.length !== s.chains) throw new Error(`sgld graph: ${noiseSeeds.length} noise seeds for ${s.chains} chains`);
   for (const seed of noiseSeeds) if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24) throw new Error(`sgld graph: noise seed ${seed} is not an integer in [0, 2^24)`);
@@ -133,6 +141,7 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const rmsprop = sampler === 'rmsprop_sgld';
   g.input(IO.params, DataType.FLOAT, flat);
   if (rmsprop) g.input(IO.squareAvg, DataType.FLOAT, flat);
+  if (masked) g.input(IO.mask, DataType.FLOAT, flat);
   g.input(IO.w0, DataType.FLOAT, flat);
   for (const h of HYPERPARAMETERS) g.input(h, DataType.FLOAT, perChain);
   const data = [...dataInputs(model, s, ['steps']), { name: IO.batchWidths, elemType: DataType.INT64, shape: ['steps'] }];
@@ -140,7 +149,10 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const halfLr = g.op('Mul', [IO.lr, g.scalar(0.5)], {}, { outputs: ['half_lr'] });
   const noiseScale = g.op('Mul', [g.op('Sqrt', [IO.lr]), IO.noiseLevel], {}, { outputs: ['noise_scale'] });
 
-  // The step: forward and loss, then its gradient, then the update.
+  // A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
+// MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
+// the mask stay at w₀.
+// The step: forward and loss, then its gradient, then the update.
   const step = new GraphBuilder('sgld_step', 'step/');
   const iter = step.input('step/iter', DataType.INT64, []);
   const condIn = step.input('step/cond', DataType.BOOL, []);
@@ -177,6 +189,10 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
     dw = u.op('Mul', [G, dw]);
     noise = u.op('Mul', [u.op('Sqrt', [G]), noise]);
     states.push({ initial: IO.squareAvg, next: nextV, final: IO.squareAvgOut, elemType: DataType.FLOAT, shape: flat });
+  }
+  if (masked) {
+    dw = u.op('Mul', [IO.mask, dw]);
+    noise = u.op('Mul', [IO.mask, noise]);
   }
   states[0]!.next = u.op('Add', [u.op('Sub', [w, u.op('Mul', [halfLr, dw])]), noise]);
 

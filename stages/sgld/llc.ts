@@ -12,7 +12,7 @@ import { initLosses, sampleChains, type Dataset, type SessionOptions } from './s
 import { checkSchedule, totalSteps, type DrawSchedule } from './schedule.ts';
 import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './stats.ts';
 
-export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device'>;
+export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device' | 'restrict'>;
 
 export interface StartPoint {
   w0: Float32Array;
@@ -21,6 +21,8 @@ export interface StartPoint {
   /** This point's own ε and nβ instead of the settings' (a sweep's grid point). */
   lr?: number;
   nbeta?: number;
+  /** Sample only these weights (1) and hold the rest at w₀ (0): restricted λ̂. */
+  mask?: Float32Array;
 }
 
 export interface LlcResult {
@@ -66,6 +68,7 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
   const specs = points.flatMap((p, i) =>
     Array.from({ length: C }, (_, c) => ({
       w0: p.w0,
+      ...(p.mask ? { mask: p.mask } : {}),
       lr: p.lr ?? s.lr,
       nbeta: nbetas[i]!,
       localization: s.localization,

@@ -14,6 +14,8 @@ import { drawAt, totalSteps, type DrawSchedule } from './schedule.ts';
 export interface ChainSpec {
   /** Starting weights, flat [P]. */
   w0: Float32Array;
+  /** 1 for the weights this chain samples, 0 for those it holds at w₀ (default: all sampled). */
+  mask?: Float32Array;
   lr: number;
   nbeta: number;
   localization: number;
@@ -77,10 +79,12 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
   const seeds = chains.map((c) => c.rng.below(NOISE_SEED_BOUND));
   const loaders = chains.map((c) => new ShuffledLoader(rowCount(data), opts.batchSize, c.rng));
   const shape = graphShape(model, data, C, opts.batchSize);
-  const session = await createSession(buildSgldGraph(model, shape, seeds, opts.sampler), { device: opts.device, threads: opts.threads });
+  const masked = chains.some((c) => c.mask);
+  const session = await createSession(buildSgldGraph(model, shape, seeds, opts.sampler, masked), { device: opts.device, threads: opts.threads });
   try {
     const w0 = concatRows(chains.map((c) => c.w0), P);
     const fixed: Record<string, TensorValue> = { [IO.w0]: w0, [IO.x]: data.x, [IO.y]: data.y };
+    if (masked) fixed[IO.mask] = concatRows(chains.map((c) => c.mask ?? new Float32Array(P).fill(1)), P);
     const values: Record<(typeof HYPERPARAMETERS)[number], (c: ChainSpec) => number> = {
       lr: (c) => c.lr,
       nbeta: (c) => c.nbeta,

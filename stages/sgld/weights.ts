@@ -7,6 +7,7 @@
 // running statistics, …) do not; an initializer holding NaN or ±∞ (an additive −∞ attention
 // mask) is a constant too. `params` globs choose the weights instead, `freeze` globs remove
 // some; what is left out is listed with the reason.
+import { globRegex } from '../lib/glob.ts';
 import { inferFacts } from '../autodiff/facts.ts';
 import { NON_DIFFERENTIABLE } from '../autodiff/rules/index.ts';
 import { DataType, type Graph } from '../onnx/ir.ts';
@@ -62,10 +63,6 @@ export interface SelectionOptions {
   params?: readonly string[];
   /** Initializers matching one of these globs are never weights. */
   freeze?: readonly string[];
-}
-
-function globRegex(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 
 /** The float initializers on a differentiable path to `output`, with a reason for every other initializer. */

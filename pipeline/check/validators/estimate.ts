@@ -1,4 +1,5 @@
-// estimate: one λ̂ per exported model, with its trace, of the configured chains × draws.
+// estimate: one λ̂ per exported model (and per restricted group), with its trace, of the
+// configured chains × draws.
 import { EstimateConfig } from '../../../schemas/config.ts';
 import { Estimates } from '../../../schemas/estimate.ts';
 import type { Manifest } from '../../../schemas/manifest.ts';
@@ -20,6 +21,15 @@ export function checkEstimate(c: CheckContext, m: Manifest): void {
     expectExportedModel(c, file, cp.model);
     if (cp.llc_per_chain.length !== cfg.num_chains) c.fail(file, `step ${cp.step}: ${cp.llc_per_chain.length} per-chain values, estimate.num_chains = ${cfg.num_chains}`);
   }
-  checkTraces(c, 'estimate', est.checkpoints, cfg.num_chains, cfg.num_draws, 'estimates.json');
-  checkHealth(c, 'estimate', est.checkpoints.length, cfg.num_chains, cfg.num_draws);
+  // estimate.restrict: one group per configured name, each with an estimate per checkpoint.
+  const groups = est.restricted ?? [];
+  const wanted = Object.keys(cfg.restrict);
+  if (groups.map((g) => g.group).join() !== wanted.join()) c.fail(file, `restricted groups [${groups.map((g) => g.group)}], estimate.restrict names [${wanted}]`);
+  for (const g of groups) {
+    if (g.checkpoints.map((cp) => cp.step).join() !== est.checkpoints.map((cp) => cp.step).join()) c.fail(file, `group ${g.group}: its checkpoints differ from the whole model's`);
+    for (const cp of g.checkpoints) if (cp.llc_per_chain.length !== cfg.num_chains) c.fail(file, `group ${g.group}, step ${cp.step}: ${cp.llc_per_chain.length} per-chain values, estimate.num_chains = ${cfg.num_chains}`);
+  }
+  const all = [...est.checkpoints, ...groups.flatMap((g) => g.checkpoints)];
+  checkTraces(c, 'estimate', all, cfg.num_chains, cfg.num_draws, 'estimates.json');
+  checkHealth(c, 'estimate', all.length, cfg.num_chains, cfg.num_draws);
 }
