@@ -64,6 +64,8 @@ export const EstimateConfig = z
     batch_size: field(int(1), 256, 'integer ≥ 1'),
     seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
     sampler: sampler(),
+    params: field(z.array(z.string().min(1)), [], 'list of parameter globs to sample (empty: all)'),
+    freeze: field(z.array(z.string().min(1)), [], 'list of parameter globs held at the checkpoint'),
     restrict: field(
       z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'group names use letters, digits, _ . -'), z.array(z.string().min(1)).min(1)),
       {},

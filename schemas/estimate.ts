@@ -55,6 +55,8 @@ export const Estimates = z
     settings: z.record(z.unknown()),
     /** Where the chains ran: results differ by device (CUDA draws its noise differently). */
     device: z.enum(['cpu', 'cuda']),
+    /** The parameters every chain sampled, where estimate.params / estimate.freeze chose them. */
+    sampled: z.object({ params: z.array(z.string()), weight_count: z.number().int().positive() }).strict().optional(),
     checkpoints: z.array(CheckpointEstimate),
     /** estimate.restrict's groups (absent in files written before it existed). */
     restricted: z.array(RestrictedEstimates).optional(),

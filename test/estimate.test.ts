@@ -129,3 +129,14 @@ test('estimate.restrict: λ̂ per group beside the whole model\'s, which the gro
   assert.deepEqual(health.estimates.map((e) => e.label).slice(2), ['checkpoint step 500, group attn0', 'checkpoint step 5500, group attn0', 'checkpoint step 500, group head', 'checkpoint step 5500, group head']);
   await assert.rejects(runEstimate(runDir, { ...SETTINGS, restrict: { typo: ['layer.0.*'] } }, 'bad.partial'), /estimate\.restrict\.typo: "layer\.0\.\*" matches no parameter/);
 });
+
+test('estimate.params / estimate.freeze choose the weights every chain samples', { timeout: 120_000 }, async (t) => {
+  const runDir = fixtureRun(t);
+  const { work } = await runEstimate(runDir, { ...SETTINGS, params: ['fc.*', 'layers.1.*'], freeze: ['layers.1.norm?.*'] });
+  const result = Estimates.parse(JSON.parse(readFileSync(join(work, 'estimates.json'), 'utf8')));
+  const layer1 = ['self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias', 'linear1.weight', 'linear1.bias', 'linear2.weight', 'linear2.bias'].map((n) => `layers.1.${n}`);
+  assert.deepEqual(result.sampled, { params: [...layer1, 'fc.weight', 'fc.bias'], weight_count: 192 * 64 + 192 + 64 * 64 + 64 + 48 * 64 + 48 + 64 * 48 + 64 + 65 });
+  for (const c of result.checkpoints) assert.ok(c.llc_mean !== null && Number.isFinite(c.llc_mean));
+  await assert.rejects(runEstimate(runDir, { ...SETTINGS, freeze: ['*'] }, 'none.partial'), /estimate\.params: no parameter is left to sample once estimate\.freeze applies/);
+  await assert.rejects(runEstimate(runDir, { ...SETTINGS, freeze: ['nope.*'] }, 'typo.partial'), /estimate\.freeze: "nope\.\*" matches no parameter/);
+});

@@ -7,17 +7,19 @@ import { traceFile } from '../sgld/checkpoints.ts';
 import { samplingInputs } from '../sgld/inputs.ts';
 import { sampleStage } from '../sgld/sampling-stage.ts';
 import { traceTensors } from '../sgld/trace.ts';
-import { restrictGroups } from './restrict.ts';
+import { parameterMask, restrictGroups } from './parameter-masks.ts';
 
 /** Keys of a restricted group's random streams: its checkpoint's step plus (group + 1)·2^24. */
 const GROUP_KEY = 2 ** 24;
 
 export async function estimate(ctx: StageContext): Promise<void> {
-  const { device: deviceChoice, restrict, ...settings } = ctx.config.estimate;
+  const { device: deviceChoice, restrict, params, freeze, ...settings } = ctx.config.estimate;
   const { model, data, checkpoints } = samplingInputs(ctx);
-  const groups = restrictGroups(restrict, model.params);
+  const selected = params.length || freeze.length ? parameterMask(model.params, params, freeze, 'estimate.params') : undefined;
+  if (selected) ctx.log(`sampling ${selected.params.length} of ${model.params.length} parameters (${selected.weightCount} weights): ${selected.params.join(', ')}`);
+  const groups = restrictGroups(restrict, freeze, model.params);
   if (groups.length && checkpoints.some((c) => c.step >= GROUP_KEY)) throw new Error(`estimate.restrict supports checkpoints below step ${GROUP_KEY}`);
-  const whole = checkpoints.map((c) => ({ w0: c.w0, key: c.step, label: `checkpoint step ${c.step}` }));
+  const whole = checkpoints.map((c) => ({ w0: c.w0, key: c.step, label: `checkpoint step ${c.step}`, ...(selected ? { mask: selected.mask } : {}) }));
   const restricted = groups.flatMap((g, gi) => checkpoints.map((c) => ({ w0: c.w0, key: c.step + (gi + 1) * GROUP_KEY, mask: g.mask, label: `checkpoint step ${c.step}, group ${g.name}` })));
   if (groups.length) ctx.log(`restricted λ̂ for ${groups.map((g) => `${g.name} (${g.params.length} parameters, ${g.weightCount} weights)`).join(', ')}`);
   const { device, results } = await sampleStage(ctx, model, data, [...whole, ...restricted], settings, deviceChoice);
@@ -43,6 +45,7 @@ export async function estimate(ctx: StageContext): Promise<void> {
     schema_version: ESTIMATES_SCHEMA_VERSION,
     settings: ctx.config.estimate,
     device,
+    ...(selected ? { sampled: { params: selected.params, weight_count: selected.weightCount } } : {}),
     checkpoints: entries(0),
     restricted: groups.map((g, gi) => ({ group: g.name, params: g.params, weight_count: g.weightCount, checkpoints: entries((gi + 1) * checkpoints.length, g.name) })),
   };

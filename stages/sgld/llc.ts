@@ -12,7 +12,7 @@ import { initLosses, sampleChains, type Dataset, type SessionOptions } from './s
 import { checkSchedule, totalSteps, type DrawSchedule } from './schedule.ts';
 import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './stats.ts';
 
-export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device' | 'restrict'>;
+export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device' | 'restrict' | 'params' | 'freeze'>;
 
 export interface StartPoint {
   w0: Float32Array;
