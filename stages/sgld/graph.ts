@@ -1,8 +1,5 @@
-// A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
-// MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
-// the mask stay at w₀.
-// The SGLD step as an ONNX graph (SPEC.md §4, DESIGN.md). All chains' weights are one flat
-// input params [C,P]; a Loop runs K steps per session.run, each step
+// The SGLD step as an ONNX graph (DESIGN.md). All chains' weights are one flat input
+// params [C,P]; a Loop runs K steps per session.run, each step
 //   loss_c = Σ_rows weight·(pred − y)²        (the minibatch MSE of chain c)
 //   dw     = nβ·∇loss_c + λ·w + γ·(w − w₀)
 //   w     ← w − (ε/2)·dw + √ε·σ·N(0, 1)
@@ -13,13 +10,12 @@
 //   w ← w − (ε/2)·G·dw + √ε·σ·√G·N(0, 1)
 // A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
 // MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
-// the mask stay at w₀.
-// The
-// gradient is that of Σ_c loss_c, which gives every chain its own gradient since chains
-// share nothing. Each chain's noise is its own RandomNormal node with its own seed, so a
-// chain's noise does not depend on the chains beside it; onnxruntime's random kernels keep
-// their state across Loop iterations and session.run calls (test/sgld-graph.test.ts).
-// Minibatches come as row indices and loss weights [K,C,B] plus each step's width [K]:
+// the mask stay at w₀. The gradient is that of Σ_c loss_c, which gives every chain its own
+// gradient since chains share nothing. Each chain's noise is its own RandomNormal node with
+// its own seed, so a chain's noise does not depend on the chains beside it; onnxruntime's
+// random kernels keep their state across Loop iterations and session.run calls
+// (test/sgld-graph.test.ts). Minibatches come as row indices and loss weights [K,C,B] plus
+// each step's width [K]:
 // the step computes only that many rows, so a pass's short last batch is cheaper.
 import { addGradients } from '../autodiff/grad.ts';
 import { GraphBuilder, attr } from '../onnx/builder.ts';
@@ -149,10 +145,7 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const halfLr = g.op('Mul', [IO.lr, g.scalar(0.5)], {}, { outputs: ['half_lr'] });
   const noiseScale = g.op('Mul', [g.op('Sqrt', [IO.lr]), IO.noiseLevel], {}, { outputs: ['noise_scale'] });
 
-  // A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
-// MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
-// the mask stay at w₀.
-// The step: forward and loss, then its gradient, then the update.
+  // The step: forward and loss, then its gradient, then the update.
   const step = new GraphBuilder('sgld_step', 'step/');
   const iter = step.input('step/iter', DataType.INT64, []);
   const condIn = step.input('step/cond', DataType.BOOL, []);
