@@ -24,6 +24,11 @@ export const EstimateHealth = z
     nonstationary: z.boolean(),
     /** √ε·σ (the per-step noise) divided by the RMS of the checkpoint's weights. */
     noise_to_weight_rms: z.number(),
+    /** devinterp's MALA acceptance probability, mean over draws and kept chains (null for
+     * rmsprop_sgld; absent in files from before it was measured). */
+    mala_acceptance: z.number().nullable().optional(),
+    /** Mean distance |w − w₀| of the kept chains at the last draw. */
+    final_distance: z.number().nullable().optional(),
     warnings: z.array(z.string()),
   })
   .strict();

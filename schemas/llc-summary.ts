@@ -38,6 +38,10 @@ export const LlcSummary = z
     batch_size: z.number().int().positive(),
     seed: z.number().int(),
     diverged: z.array(Divergence),
+    /** devinterp's MALA acceptance probability, mean over draws and chains (null for rmsprop_sgld). */
+    mala_acceptance: z.number().nullable(),
+    /** The sampler health warnings, as the sampling stages give them and as printed. */
+    health_warnings: z.array(z.string()),
     /** The trace file, relative to this summary's folder. */
     trace: z.string(),
     device: z.enum(['cpu', 'cuda']),

@@ -112,6 +112,21 @@ test("the notebook's noise, ~10× the weights' RMS, gives a warning that names t
   assert.match(h.warnings[0]!, /^checkpoint step 500: the per-step noise √ε·σ = 0\.0316 is 1\d\.?\d*× the RMS of the checkpoint's weights/);
 });
 
+test('MALA acceptance and distance from w₀: means over kept chains, and a warning when acceptance is low', () => {
+  const base = input();
+  const draws = base.draws;
+  // Chain 0 accepts 0.9 (its first draw unmeasured), chain 1 0.3: mean ≈ 0.6, below 0.7.
+  const malaAcceptance = Float32Array.from({ length: base.chains * draws }, (_, i) => (i === 0 ? Number.NaN : i < draws ? 0.9 : 0.3));
+  const distance = Float32Array.from({ length: base.chains * draws }, (_, i) => (i % draws) / draws + (i < draws ? 0 : 1));
+  const h = EstimateHealth.parse(estimateHealth({ ...base, malaAcceptance, distance }));
+  within(h.mala_acceptance ?? null, (Math.fround(0.9) * (draws - 1) + Math.fround(0.3) * draws) / (2 * draws - 1), 1e-6);
+  within(h.final_distance ?? null, (draws - 1) / draws + 0.5, 1e-6);
+  assert.deepEqual(h.warnings, ['checkpoint step 500: the MALA acceptance probability averages 0.599 (devinterp\'s authors aim for ~0.9): the SGLD steps are too coarse for this posterior — lower ε (the step size)']);
+  const good = estimateHealth({ ...base, malaAcceptance: malaAcceptance.map(() => 0.92) });
+  assert.deepEqual(good.warnings, []);
+  assert.equal(estimateHealth(base).mala_acceptance, null);
+});
+
 test('a diverged chain is counted, warned about and left out of the diagnostics', () => {
   const base = input();
   const loss = base.loss.slice();

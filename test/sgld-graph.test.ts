@@ -89,7 +89,17 @@ function feeds(params: number[][], w0: number[][], hyper: Hyper[], indices: numb
     [IO.batchWidths]: int64([K], widths ?? new Array<number>(K).fill(B)),
     [IO.x]: data.x,
     [IO.y]: data.y,
+    // Plain SGLD graphs carry MALA's previous point, drift and energy: a fresh start.
+    [IO.malaPoint]: float([C, P], params.flat()),
+    [IO.malaDrift]: float([C, P], new Array<number>(C * P).fill(0)),
+    [IO.malaEnergy]: float([C, 1], new Array<number>(C).fill(0)),
   };
+}
+
+/** The feeds of an rmsprop_sgld graph, which carries v instead of MALA's state. */
+function rmspropFeeds(f: Record<string, TensorValue>, squareAvg: TensorValue): Record<string, TensorValue> {
+  const { [IO.malaPoint]: _point, [IO.malaDrift]: _drift, [IO.malaEnergy]: _energy, ...rest } = f;
+  return { ...rest, [IO.squareAvg]: squareAvg };
 }
 
 const shape = (chains: number, batch: number) => ({ chains, batch, xRow: [D], yRow: [O] });
@@ -137,7 +147,7 @@ test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its n
   const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
   const square = [randoms(P, rng, 0.01).map(Math.abs), new Array<number>(P).fill(0)];
   const session = await createSession(buildSgldGraph(linear, shape(2, 3), [1, 2], 'rmsprop_sgld'));
-  const out = await runSession(session, { ...feeds(start, w0, hyper, indices, weights), [IO.squareAvg]: float([2, P], square.flat()) });
+  const out = await runSession(session, rmspropFeeds(feeds(start, w0, hyper, indices, weights), float([2, P], square.flat())));
   await session.release();
 
   const w = start.map((s) => [...s]);
@@ -163,8 +173,8 @@ test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its n
   const oneWeights = [[[1 / 3, 1 / 3, 1 / 3].map(Math.fround)]];
   const run = async (sampler: 'sgld' | 'rmsprop_sgld') => {
     const s = await createSession(buildSgldGraph(linear, shape(1, 3), [9], sampler));
-    const extra: Record<string, TensorValue> = sampler === 'rmsprop_sgld' ? { [IO.squareAvg]: float([1, P], new Array<number>(P).fill(0)) } : {};
-    const o = await runSession(s, { ...feeds([start[0]!], [w0[0]!], quiet, oneStep, oneWeights), ...extra });
+    const f = feeds([start[0]!], [w0[0]!], quiet, oneStep, oneWeights);
+    const o = await runSession(s, sampler === 'rmsprop_sgld' ? rmspropFeeds(f, float([1, P], new Array<number>(P).fill(0))) : f);
     await s.release();
     return o[IO.paramsOut]!.data as Float32Array;
   };
@@ -197,6 +207,43 @@ test('a masked chain moves only its masked weights; a mask of ones changes nothi
     else assert.equal(withMask[p], Math.fround(w0[p]!), `chain 0 weight ${p} left w₀`);
     assert.equal(withMask[P + p], without[P + p], `chain 1 weight ${p}: a mask of ones changed it`);
   }
+});
+
+test('per-step diagnostics: gradient, noise and pull norms, distance, and devinterp\'s MALA acceptance, by hand', T, async () => {
+  const h: Hyper = { lr: 0.02, nbeta: 3, localization: 2, weightDecay: 0.1, noiseLevel: 1 };
+  const w0 = randoms(P, rng);
+  const start = randoms(P, rng);
+  const indices = [[[0, 3, 5]], [[2, 4, 6]]];
+  const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
+  const run = async (K: number) => {
+    const session = await createSession(buildSgldGraph(linear, shape(1, 3), [7]));
+    const out = await runSession(session, feeds([start], [w0], [h], indices.slice(0, K), weights.slice(0, K)));
+    await session.release();
+    return out;
+  };
+  const first = await run(1);
+  const both = await run(2);
+  const w1 = Array.from(first[IO.paramsOut]!.data as Float32Array);
+  const sq = (x: number[]) => x.reduce((a, v) => a + v * v, 0);
+  const at = (w: number[], k: number) => {
+    const { loss, grad } = lossAndGrad(w, indices[k]![0]!, weights[k]![0]!);
+    const drift = w.map((x, p) => h.nbeta * grad[p]! + h.weightDecay * x + h.localization * (x - w0[p]!));
+    const energy = h.nbeta * loss + (h.localization / 2) * sq(w.map((x, p) => x - w0[p]!)) + (h.weightDecay / 2) * sq(w);
+    return { grad, drift, energy };
+  };
+  const [a0, a1] = [at(start, 0), at(w1, 1)];
+  const get = (name: string, k: number) => (both[name]!.data as Float32Array)[k]!;
+  const close = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 1e-4 * Math.max(1e-3, Math.abs(want)), `${what}: ${got} vs ${want}`);
+  close(get('grad_norm', 0), Math.sqrt(sq(a0.grad)), 'gradient norm');
+  close(get('pull_norm', 0), h.localization * Math.sqrt(sq(start.map((x, p) => x - w0[p]!))), 'pull norm');
+  close(get('distance', 1), Math.sqrt(sq(w1.map((x, p) => x - w0[p]!))), 'distance at step 1');
+  // The noise of step 0 is w1 minus the drift step.
+  close(get('noise_norm', 0), Math.sqrt(sq(w1.map((x, p) => x - (start[p]! - (h.lr / 2) * a0.drift[p]!)))), 'noise norm');
+  const back = sq(start.map((x, p) => x - w1[p]! + (h.lr / 2) * a1.drift[p]!)) / (2 * h.lr);
+  const forth = sq(w1.map((x, p) => x - start[p]! + (h.lr / 2) * a0.drift[p]!)) / (2 * h.lr);
+  const accept = Math.min(1, Math.exp(a0.energy - a1.energy - back + forth));
+  assert.ok(accept > 0.01 && accept < 0.99, `the test's move should be neither sure nor hopeless (${accept})`);
+  close(get('mala_acceptance', 1), accept, 'MALA acceptance of step 0 → 1');
 });
 
 /** The first `runs` outputs of one RandomNormal [1,P] node with this seed. */

@@ -16,6 +16,8 @@ import { chainStepsOf, divergenceWarning, runLlc } from '../../stages/sgld/llc.t
 import { importOnnxModel } from '../../stages/sgld/model.ts';
 import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
 import { traceTensors } from '../../stages/sgld/trace.ts';
+import { estimateHealth } from '../../stages/health/estimate-health.ts';
+import { printHealthWarnings } from '../../stages/health/print.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
 /** Flag → estimate config key, for the knobs the two share. */
@@ -128,9 +130,24 @@ Options (defaults: the estimate config's):
     const seconds = (performance.now() - started) / 1000;
     const r = result!;
     for (const d of r.divergences) process.stderr.write(divergenceWarning(d, modelPath) + '\n');
+    const health = estimateHealth({
+      label: modelPath,
+      chains: settings.num_chains,
+      draws: settings.num_draws,
+      loss: r.estimate.lossTrace,
+      llc: r.estimate.llcTrace,
+      diverged: r.divergences,
+      llcMean: r.estimate.llcMean,
+      lr: settings.lr,
+      noiseLevel: settings.noise_level,
+      weights: imported.w0,
+      malaAcceptance: r.diagnostics.mala_acceptance,
+      distance: r.diagnostics.distance,
+    });
+    printHealthWarnings([health], 'llc: ');
 
     const trace = `${basename(outPath).replace(/\.json$/i, '')}.trace.safetensors`;
-    writeFileAtomic(join(dirname(outPath), trace), encodeSafetensors(traceTensors(r.estimate)));
+    writeFileAtomic(join(dirname(outPath), trace), encodeSafetensors(traceTensors(r)));
     const summary: LlcSummary = {
       schema: LLC_SUMMARY_SCHEMA_ID,
       schema_version: LLC_SUMMARY_SCHEMA_VERSION,
@@ -159,6 +176,8 @@ Options (defaults: the estimate config's):
       batch_size: settings.batch_size,
       seed: settings.seed,
       diverged: r.divergences,
+      mala_acceptance: health.mala_acceptance ?? null,
+      health_warnings: health.warnings,
       trace,
       device,
       onnxruntime: ort.env.versions.common,

@@ -17,7 +17,7 @@ await runStage('calibration', async (ctx) => {
   const point = { w0: checkpoint.w0, key: checkpoint.step, label: `calibration, checkpoint step ${checkpoint.step}` };
   const { device, results } = await sampleStage(ctx, model, data, [point], settings, deviceChoice);
   const r = results[0]!;
-  ctx.writeSafetensors(TRACE, traceTensors(r.estimate), { step: String(checkpoint.step), init_loss: String(r.initLoss), nbeta: String(r.nbeta) });
+  ctx.writeSafetensors(TRACE, traceTensors(r), { step: String(checkpoint.step), init_loss: String(r.initLoss), nbeta: String(r.nbeta) });
   const calibration: Calibration = {
     schema: CALIBRATION_SCHEMA_ID,
     schema_version: CALIBRATION_SCHEMA_VERSION,

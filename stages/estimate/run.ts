@@ -27,7 +27,7 @@ export async function estimate(ctx: StageContext): Promise<void> {
     checkpoints.map((c, i) => {
       const r = results[offset + i]!;
       const trace = traceFile(c.step, group);
-      ctx.writeSafetensors(trace, traceTensors(r.estimate), { step: String(c.step), init_loss: String(r.initLoss), nbeta: String(r.nbeta), ...(group ? { group } : {}) });
+      ctx.writeSafetensors(trace, traceTensors(r), { step: String(c.step), init_loss: String(r.initLoss), nbeta: String(r.nbeta), ...(group ? { group } : {}) });
       return {
         step: c.step,
         model: c.file,

@@ -6,6 +6,7 @@ import { HEALTH_SCHEMA_ID, HEALTH_SCHEMA_VERSION, type EstimateHealth, type Heal
 import { rowsOf, splitChains } from './chains.ts';
 import { effectiveSampleSize } from './ess.ts';
 import { splitRhat } from './rhat.ts';
+import { mean } from '../lib/moments.ts';
 import { stationarity } from './stationarity.ts';
 
 /** BDA3's threshold for its (non-rank-normalised) split-R̂. */
@@ -14,6 +15,8 @@ export const R_HAT_LIMIT = 1.1;
 export const ESS_RATIO_LIMIT = 0.1;
 /** Per-step noise larger than the weights themselves: a step can move w further than |w|. */
 export const NOISE_RATIO_LIMIT = 1;
+/** devinterp's authors aim for a MALA acceptance near 0.9; below this, ε is too large. */
+export const MALA_ACCEPTANCE_LIMIT = 0.7;
 
 export interface HealthInput {
   /** Names the estimate in every warning, e.g. "checkpoint step 5500". */
@@ -32,6 +35,25 @@ export interface HealthInput {
   noiseLevel: number;
   /** The starting point w₀ (the checkpoint's weights), flat. */
   weights: Float32Array;
+  /** Per-draw MALA acceptance probability and distance from w₀, [chains, draws] (NaN where not measured). */
+  malaAcceptance?: Float32Array;
+  distance?: Float32Array;
+}
+
+/** Mean of the finite values of the kept chains' rows, or null. */
+function meanOfRows(values: Float32Array | undefined, draws: number, kept: number[]): number | null {
+  if (!values) return null;
+  let sum = 0;
+  let n = 0;
+  for (const c of kept) {
+    for (const v of values.subarray(c * draws, (c + 1) * draws)) {
+      if (Number.isFinite(v)) {
+        sum += v;
+        n++;
+      }
+    }
+  }
+  return n ? sum / n : null;
 }
 
 const fmt = (x: number) => String(Number(x.toPrecision(3)));
@@ -69,6 +91,9 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
   // JSON has no Infinity; all-zero weights are not a checkpoint anyone trains.
   const noiseRatio = weightRms > 0 ? noise / weightRms : noise > 0 ? Number.MAX_VALUE : 0;
   const divergedCount = h.chains - kept.length;
+  const acceptance = meanOfRows(h.malaAcceptance, h.draws, kept);
+  const lastDistances = h.distance ? kept.map((c) => h.distance![(c + 1) * h.draws - 1]!).filter(Number.isFinite) : [];
+  const lastDistance = lastDistances.length ? mean(lastDistances) : null;
   const draws = kept.length * h.draws;
 
   const warnings: string[] = [];
@@ -84,6 +109,9 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
   }
   if (halves?.nonstationary) {
     warn(`the llc trace drifts from ${fmt(halves.first)} (first half) to ${fmt(halves.second)} (second half), ${fmt(Math.abs(halves.z))} standard errors apart: the chains are not stationary; more burn-in or more draws are needed`);
+  }
+  if (acceptance !== null && acceptance < MALA_ACCEPTANCE_LIMIT) {
+    warn(`the MALA acceptance probability averages ${fmt(acceptance)} (devinterp's authors aim for ~0.9): the SGLD steps are too coarse for this posterior — lower ε (the step size)`);
   }
   if (noiseRatio > NOISE_RATIO_LIMIT) {
     warn(`the per-step noise √ε·σ = ${fmt(noise)} is ${fmt(noiseRatio)}× the RMS of the checkpoint's weights (${fmt(weightRms)}): each SGLD step can move the weights further than their own size, so the chains do not stay near w₀`);
@@ -102,6 +130,8 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
     second_half_llc: halves?.second ?? null,
     nonstationary: halves?.nonstationary ?? false,
     noise_to_weight_rms: noiseRatio,
+    mala_acceptance: acceptance,
+    final_distance: lastDistance,
     warnings,
   };
 }

@@ -5,7 +5,7 @@ import type { Estimates } from '../../schemas/estimate.ts';
 import type { EstimateHealth, Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
 import type { Sweep } from '../../schemas/sweep.ts';
-import { ESS_RATIO_LIMIT, NOISE_RATIO_LIMIT, R_HAT_LIMIT } from '../health/estimate-health.ts';
+import { ESS_RATIO_LIMIT, MALA_ACCEPTANCE_LIMIT, NOISE_RATIO_LIMIT, R_HAT_LIMIT } from '../health/estimate-health.ts';
 import { count, duration, int, num, when } from './format.ts';
 import { html, table, type Html } from './html.ts';
 import { SHOWN_STAGES, type ShownStage } from './run-data.ts';
@@ -82,6 +82,7 @@ const PROBLEMS: { what: string; has: (e: EstimateHealth) => boolean }[] = [
   { what: `ESS below ${ESS_RATIO_LIMIT * 100}% of the draws`, has: (e) => e.ess !== null && e.ess < ESS_RATIO_LIMIT * (e.chains - e.diverged_chains) * e.draws },
   { what: 'llc trace not stationary (first vs second half)', has: (e) => e.nonstationary },
   { what: `per-step noise above ${NOISE_RATIO_LIMIT}× the weights' RMS`, has: (e) => e.noise_to_weight_rms > NOISE_RATIO_LIMIT },
+  { what: `MALA acceptance below ${MALA_ACCEPTANCE_LIMIT}`, has: (e) => e.mala_acceptance != null && e.mala_acceptance < MALA_ACCEPTANCE_LIMIT },
 ];
 
 /** How many estimates show each problem, naming the first few. */
@@ -103,7 +104,9 @@ export function healthTable(h: Health): Html {
     num(e.ess),
     num(e.llc_mean, 4),
     `${num(e.noise_to_weight_rms)}×`,
+    e.mala_acceptance == null ? '—' : num(e.mala_acceptance),
+    e.final_distance == null ? '—' : num(e.final_distance),
     html`<ul class="plain warning">${e.warnings.map((w) => html`<li>${w.startsWith(`${e.label}: `) ? w.slice(e.label.length + 2) : w}</li>`)}</ul>`,
   ]);
-  return table(['estimate', 'chains × draws', 'R̂', 'ESS', 'λ̂', 'noise / weights', 'warnings'], rows, [2, 3, 4, 5]);
+  return table(['estimate', 'chains × draws', 'R̂', 'ESS', 'λ̂', 'noise / weights', 'MALA acceptance', '|w − w₀| at the end', 'warnings'], rows, [2, 3, 4, 5, 6, 7]);
 }

@@ -14,7 +14,13 @@
 // gradient since chains share nothing. Each chain's noise is its own RandomNormal node with
 // its own seed, so a chain's noise does not depend on the chains beside it; onnxruntime's
 // random kernels keep their state across Loop iterations and session.run calls
-// (test/sgld-graph.test.ts). Minibatches come as row indices and loss weights [K,C,B] plus
+// (test/sgld-graph.test.ts). Every step also reports, per chain, the norms of the loss
+// gradient, of the noise added and of the localization pull γ(w − w₀), the distance |w − w₀|,
+// and (plain SGLD) devinterp's MALA acceptance probability of the previous step's move, with
+// U(w) = nβ·L(w) + γ/2·|w − w₀|² + λ/2·|w|² and its drift D = ∇U (slt/mala.py):
+//   a = min(1, exp(U(w′) − U(w) − |w′ − w + (ε/2)D(w)|²/2ε + |w − w′ − (ε/2)D(w′)|²/2ε))
+// for the move w′ → w; w′, D(w′), U(w′) are carried from step to step. Minibatches come as
+// row indices and loss weights [K,C,B] plus
 // each step's width [K]:
 // the step computes only that many rows, so a pass's short last batch is cheaper.
 import { addGradients } from '../autodiff/grad.ts';
@@ -45,8 +51,19 @@ export const IO = {
   /** RMSProp's running mean of squared gradients [C,P] (rmsprop_sgld only). */
   squareAvg: 'square_avg',
   squareAvgOut: 'square_avg_out',
+  /** MALA's previous point, drift and energy (plain SGLD only). */
+  malaPoint: 'mala_point',
+  malaDrift: 'mala_drift',
+  malaEnergy: 'mala_energy',
+  malaPointOut: 'mala_point_out',
+  malaDriftOut: 'mala_drift_out',
+  malaEnergyOut: 'mala_energy_out',
   loss: 'loss',
 } as const;
+
+/** Per-step chain diagnostics, each a scan output [K,C] named as here. */
+export const DIAGNOSTICS = ['grad_norm', 'noise_norm', 'pull_norm', 'distance', 'mala_acceptance'] as const;
+export type Diagnostic = (typeof DIAGNOSTICS)[number];
 
 export type SamplerKind = 'sgld' | 'rmsprop_sgld';
 
@@ -138,6 +155,11 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   g.input(IO.params, DataType.FLOAT, flat);
   if (rmsprop) g.input(IO.squareAvg, DataType.FLOAT, flat);
   if (masked) g.input(IO.mask, DataType.FLOAT, flat);
+  if (!rmsprop) {
+    g.input(IO.malaPoint, DataType.FLOAT, flat);
+    g.input(IO.malaDrift, DataType.FLOAT, flat);
+    g.input(IO.malaEnergy, DataType.FLOAT, perChain);
+  }
   g.input(IO.w0, DataType.FLOAT, flat);
   for (const h of HYPERPARAMETERS) g.input(h, DataType.FLOAT, perChain);
   const data = [...dataInputs(model, s, ['steps']), { name: IO.batchWidths, elemType: DataType.INT64, shape: ['steps'] }];
@@ -151,6 +173,9 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const condIn = step.input('step/cond', DataType.BOOL, []);
   const w = step.input('step/params', DataType.FLOAT, flat);
   const v = rmsprop ? step.input('step/square_avg', DataType.FLOAT, flat) : undefined;
+  const mala = rmsprop
+    ? undefined
+    : { point: step.input('step/mala_point', DataType.FLOAT, flat), drift: step.input('step/mala_drift', DataType.FLOAT, flat), energy: step.input('step/mala_energy', DataType.FLOAT, perChain) };
   const gather = (src: string) => step.op('Gather', [src, iter], { axis: attr.int(0) });
   // Only the step's batch width is computed: the short last batch of a pass costs less.
   const width = step.op('Reshape', [gather(IO.batchWidths), step.ints([1])]);
@@ -168,9 +193,12 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   const grad = gradients[w]!;
 
   const u = new GraphBuilder('sgld_update', 'update/');
+  const away = u.op('Sub', [w, IO.w0]);
+  const pull = u.op('Mul', [IO.localization, away]);
   let dw = u.op('Mul', [IO.nbeta, grad]);
   dw = u.op('Add', [dw, u.op('Mul', [IO.weightDecay, w])]);
-  dw = u.op('Add', [dw, u.op('Mul', [IO.localization, u.op('Sub', [w, IO.w0])])]);
+  dw = u.op('Add', [dw, pull]);
+  const drift = masked ? u.op('Mul', [IO.mask, dw]) : dw;
   const noises = noiseSeeds.map((seed) =>
     u.op('RandomNormal', [], { shape: attr.ints([1, P]), seed: attr.float(seed), dtype: attr.int(DataType.FLOAT), mean: attr.float(0), scale: attr.float(1) }),
   );
@@ -184,13 +212,42 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
     states.push({ initial: IO.squareAvg, next: nextV, final: IO.squareAvgOut, elemType: DataType.FLOAT, shape: flat });
   }
   if (masked) {
-    dw = u.op('Mul', [IO.mask, dw]);
+    dw = v ? u.op('Mul', [IO.mask, dw]) : drift;
     noise = u.op('Mul', [IO.mask, noise]);
   }
   states[0]!.next = u.op('Add', [u.op('Sub', [w, u.op('Mul', [halfLr, dw])]), noise]);
 
+  // Diagnostics per chain: Σ over the flat axis, kept [C,1] or squeezed to [C].
+  const sumSq = (x: string) => u.op('ReduceSum', [u.op('Mul', [x, x]), u.ints([1])], { keepdims: attr.int(1) });
+  const norm = (x: string) => u.op('Squeeze', [u.op('Sqrt', [sumSq(x)]), u.ints([1])]);
+  const diagnostics: Record<Diagnostic, string> = {
+    grad_norm: norm(grad),
+    noise_norm: norm(noise),
+    pull_norm: norm(pull),
+    distance: norm(away),
+    mala_acceptance: '',
+  };
+  if (mala) {
+    const half = (h: string) => u.op('Mul', [h, u.scalar(0.5)]);
+    const energy = u.op('Add', [u.op('Add', [u.op('Mul', [IO.nbeta, u.op('Unsqueeze', [loss, u.ints([1])])]), u.op('Mul', [half(IO.localization), sumSq(away)])]), u.op('Mul', [half(IO.weightDecay), sumSq(w)])]);
+    const twoLr = u.op('Mul', [IO.lr, u.scalar(2)]);
+    const back = u.op('Div', [sumSq(u.op('Add', [u.op('Sub', [mala.point, w]), u.op('Mul', [halfLr, drift])])), twoLr]);
+    const forth = u.op('Div', [sumSq(u.op('Add', [u.op('Sub', [w, mala.point]), u.op('Mul', [halfLr, mala.drift])])), twoLr]);
+    const logAccept = u.op('Add', [u.op('Sub', [u.op('Sub', [mala.energy, energy]), back]), forth]);
+    diagnostics.mala_acceptance = u.op('Squeeze', [u.op('Min', [u.op('Exp', [logAccept]), u.scalar(1)]), u.ints([1])]);
+    states.push(
+      { initial: IO.malaPoint, next: u.op('Identity', [w]), final: IO.malaPointOut, elemType: DataType.FLOAT, shape: flat },
+      { initial: IO.malaDrift, next: u.op('Identity', [drift]), final: IO.malaDriftOut, elemType: DataType.FLOAT, shape: flat },
+      { initial: IO.malaEnergy, next: energy, final: IO.malaEnergyOut, elemType: DataType.FLOAT, shape: perChain },
+    );
+  }
+  const scans = [
+    { value: loss, stacked: IO.loss, elemType: DataType.FLOAT, shape: [C] },
+    ...DIAGNOSTICS.filter((d) => diagnostics[d]).map((d) => ({ value: diagnostics[d], stacked: d, elemType: DataType.FLOAT, shape: [C] })),
+  ];
+
   const body: Graph = { ...withGrad, nodes: [...withGrad.nodes, ...u.nodes] };
-  stepLoop(g, IO.batchIndices, body, condIn, states, [{ value: loss, stacked: IO.loss, elemType: DataType.FLOAT, shape: [C] }]);
+  stepLoop(g, IO.batchIndices, body, condIn, states, scans);
   return modelOfGraph(g.build(), model);
 }
 

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { EstimateConfig } from '../../schemas/config.ts';
 import { Pcg32 } from '../lib/prng.ts';
 import { batchesPerPass } from './loader.ts';
+import { DIAGNOSTICS, type Diagnostic } from './graph.ts';
 import type { SgldModel } from './model.ts';
 import { initLosses, sampleChains, type Dataset, type SessionOptions } from './sampler.ts';
 import { checkSchedule, totalSteps, type DrawSchedule } from './schedule.ts';
@@ -30,6 +31,8 @@ export interface LlcResult {
   nbeta: number;
   estimate: LlcEstimate;
   divergences: Divergence[];
+  /** Per-draw chain diagnostics (graph.ts), each [chains, draws] row-major. */
+  diagnostics: Record<Diagnostic, Float32Array>;
 }
 
 export interface LlcRunOptions extends SessionOptions {
@@ -82,7 +85,14 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
     const mine = runs.slice(i * C, (i + 1) * C);
     const divergences = mine.flatMap((r, chain) => (r.divergence ? [{ chain, ...r.divergence }] : []));
     const estimate = estimateLlc(mine.map((r) => r.losses), new Set(divergences.map((d) => d.chain)), init[i]!, nbetas[i]!);
-    return { initLoss: init[i]!, nbeta: nbetas[i]!, estimate, divergences };
+    const diagnostics = Object.fromEntries(
+      DIAGNOSTICS.map((d) => {
+        const rows = new Float32Array(C * s.num_draws);
+        mine.forEach((r, c) => rows.set(r.diagnostics[d], c * s.num_draws));
+        return [d, rows];
+      }),
+    ) as LlcResult['diagnostics'];
+    return { initLoss: init[i]!, nbeta: nbetas[i]!, estimate, divergences, diagnostics };
   });
 }
 

@@ -6,7 +6,7 @@
 import type { Pcg32 } from '../lib/prng.ts';
 import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
 import { createSession, runSession, type Device } from '../onnx/ort.ts';
-import { buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type GraphShape, type SamplerKind } from './graph.ts';
+import { DIAGNOSTICS, buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type Diagnostic, type GraphShape, type SamplerKind } from './graph.ts';
 import { ShuffledLoader, batchTensors, drawBatches } from './loader.ts';
 import type { SgldModel } from './model.ts';
 import { drawAt, totalSteps, type DrawSchedule } from './schedule.ts';
@@ -52,6 +52,9 @@ export interface SamplerOptions extends SessionOptions {
 export interface ChainRun {
   /** Loss at each draw, [draws]; NaN from a divergence on. */
   losses: Float32Array;
+  /** The graph's diagnostics at each draw (graph.ts), NaN where not measured (the MALA
+   * acceptance of the first step, or of rmsprop_sgld) and from a divergence on. */
+  diagnostics: Record<Diagnostic, Float32Array>;
   /** Where the loss first was NaN or infinite. */
   divergence?: { step: number; draw: number | null };
 }
@@ -94,27 +97,35 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
     };
     for (const h of HYPERPARAMETERS) fixed[h] = { dataType: DataType.FLOAT, dims: [C, 1], data: Float32Array.from(chains, values[h]) };
 
-    const runs: ChainRun[] = chains.map(() => ({ losses: new Float32Array(opts.schedule.draws).fill(NaN) }));
+    const nan = () => new Float32Array(opts.schedule.draws).fill(NaN);
+    const runs: ChainRun[] = chains.map(() => ({ losses: nan(), diagnostics: Object.fromEntries(DIAGNOSTICS.map((d) => [d, nan()])) as ChainRun['diagnostics'] }));
     const elements = elementCount(shape.yRow);
     const total = totalSteps(opts.schedule);
-    let params = w0;
-    // RMSProp's running mean of squared gradients starts at 0, as devinterp's.
-    let squareAvg: TensorValue | undefined = opts.sampler === 'rmsprop_sgld' ? { dataType: DataType.FLOAT, dims: [C, P], data: new Float32Array(C * P) } : undefined;
+    // What the graph carries from run to run: graph input → its output after the run.
+    const zeros = (dims: number[]) => ({ dataType: DataType.FLOAT, dims, data: new Float32Array(elementCount(dims)) }) as TensorValue;
+    const carried = new Map<string, { output: string; value: TensorValue }>([[IO.params, { output: IO.paramsOut, value: w0 }]]);
+    // RMSProp's running mean of squared gradients starts at 0, as devinterp's; MALA's first
+    // "previous point" is a placeholder whose acceptance is never kept.
+    if (opts.sampler === 'rmsprop_sgld') carried.set(IO.squareAvg, { output: IO.squareAvgOut, value: zeros([C, P]) });
+    else {
+      carried.set(IO.malaPoint, { output: IO.malaPointOut, value: w0 });
+      carried.set(IO.malaDrift, { output: IO.malaDriftOut, value: zeros([C, P]) });
+      carried.set(IO.malaEnergy, { output: IO.malaEnergyOut, value: zeros([C, 1]) });
+    }
     let done = 0;
     while (done < total && runs.some((r) => !r.divergence)) {
       const K = Math.min(opts.stepsPerRun, total - done);
       const b = drawBatches(loaders, K, elements);
       const out = await runSession(session, {
         ...fixed,
-        [IO.params]: params,
-        ...(squareAvg ? { [IO.squareAvg]: squareAvg } : {}),
+        ...Object.fromEntries([...carried].map(([input, state]) => [input, state.value])),
         [IO.batchIndices]: { dataType: DataType.INT64, dims: b.dims, data: b.indices },
         [IO.batchWeights]: { dataType: DataType.FLOAT, dims: b.dims, data: b.weights },
         [IO.batchWidths]: { dataType: DataType.INT64, dims: [K], data: b.widths },
       });
-      params = out[IO.paramsOut]!;
-      if (squareAvg) squareAvg = out[IO.squareAvgOut]!;
+      for (const state of carried.values()) state.value = out[state.output]!;
       const loss = out[IO.loss]!.data as Float32Array;
+      const measured = DIAGNOSTICS.filter((d) => out[d]).map((d) => [d, out[d]!.data as Float32Array] as const);
       for (let k = 0; k < K; k++) {
         const step = done + k;
         const draw = drawAt(opts.schedule, step);
@@ -122,7 +133,10 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
           if (run.divergence) return;
           const value = loss[k * C + c]!;
           if (!Number.isFinite(value)) run.divergence = { step, draw: draw ?? null };
-          else if (draw !== undefined) run.losses[draw] = value;
+          else if (draw !== undefined) {
+            run.losses[draw] = value;
+            for (const [d, values] of measured) if (d !== 'mala_acceptance' || step > 0) run.diagnostics[d][draw] = values[k * C + c]!;
+          }
         });
       }
       done += K;

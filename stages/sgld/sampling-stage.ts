@@ -47,6 +47,8 @@ export async function sampleStage(ctx: StageContext, model: SgldModel, data: Dat
       lr: p.lr ?? settings.lr,
       noiseLevel: settings.noise_level,
       weights: p.w0,
+      malaAcceptance: r.diagnostics.mala_acceptance,
+      distance: r.diagnostics.distance,
     });
   });
   printHealthWarnings(health, `${ctx.stage}: `);

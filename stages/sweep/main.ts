@@ -44,7 +44,7 @@ await runStage('sweep', async (ctx) => {
       const diverged = new Set(r.divergences.map((d) => d.chain));
       const kept = Array.from({ length: c.num_chains }, (_, ch) => ch).filter((ch) => !diverged.has(ch));
       const final = finalLlc(r.estimate.llcTrace, c.num_draws, kept, window);
-      ctx.writeSafetensors(traceName(g.i, g.j), traceTensors(r.estimate), { epsilon: String(g.epsilon), nbeta: String(g.nbeta), init_loss: String(r.initLoss) });
+      ctx.writeSafetensors(traceName(g.i, g.j), traceTensors(r), { epsilon: String(g.epsilon), nbeta: String(g.nbeta), init_loss: String(r.initLoss) });
       return {
         ...g,
         llc_final: final.mean,

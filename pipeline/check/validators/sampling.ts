@@ -3,6 +3,7 @@
 import { Health } from '../../../schemas/health.ts';
 import type { CheckContext } from '../context.ts';
 import { expectFinite, expectTensor, firstNonFinite, position } from '../tensors.ts';
+import { DIAGNOSTICS } from '../../../stages/sgld/graph.ts';
 import { expectFiles } from './files.ts';
 
 export interface TraceSpec {
@@ -25,6 +26,8 @@ export function checkTrace(c: CheckContext, file: string, chains: number, draws:
       if (i >= 0) c.fail(file, `tensor "${name}" holds ${t.data[i]} at ${position(t.shape, i)}, but chain ${chain} is not marked diverged`);
     }
   }
+  // Chain diagnostics (absent from traces written before they were measured): [chains, draws].
+  for (const name of DIAGNOSTICS) if (tensors[name]) expectTensor(c, file, tensors, name, 'F32', [chains, draws]);
   const kept = chains - marked.size;
   for (const [name, needs] of [['llc_mean', 1], ['llc_std', 2]] as const) {
     const t = expectTensor(c, file, tensors, name, 'F32', [draws]);
