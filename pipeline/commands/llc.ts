@@ -12,11 +12,10 @@ import { encodeSafetensors } from '../../stages/lib/safetensors.ts';
 import { decodeModel } from '../../stages/onnx/io.ts';
 import { checkPrediction, readDataset } from '../../stages/sgld/dataset.ts';
 import { resolveDevice } from '../../stages/sgld/device.ts';
-import { chainStepsOf, divergenceWarning, runLlc } from '../../stages/sgld/llc.ts';
+import { chainStepsOf, divergenceWarning, resultHealth, runLlc } from '../../stages/sgld/llc.ts';
 import { importOnnxModel } from '../../stages/sgld/model.ts';
 import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
 import { traceTensors } from '../../stages/sgld/trace.ts';
-import { estimateHealth } from '../../stages/health/estimate-health.ts';
 import { printHealthWarnings } from '../../stages/health/print.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
@@ -130,20 +129,7 @@ Options (defaults: the estimate config's):
     const seconds = (performance.now() - started) / 1000;
     const r = result!;
     for (const d of r.divergences) process.stderr.write(divergenceWarning(d, modelPath) + '\n');
-    const health = estimateHealth({
-      label: modelPath,
-      chains: settings.num_chains,
-      draws: settings.num_draws,
-      loss: r.estimate.lossTrace,
-      llc: r.estimate.llcTrace,
-      diverged: r.divergences,
-      llcMean: r.estimate.llcMean,
-      lr: settings.lr,
-      noiseLevel: settings.noise_level,
-      weights: imported.w0,
-      malaAcceptance: r.diagnostics.mala_acceptance,
-      distance: r.diagnostics.distance,
-    });
+    const health = resultHealth(modelPath, r, settings, imported);
     printHealthWarnings([health], 'llc: ');
 
     const trace = `${basename(outPath).replace(/\.json$/i, '')}.trace.safetensors`;

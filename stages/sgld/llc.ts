@@ -7,6 +7,8 @@ import type { z } from 'zod';
 import type { EstimateConfig } from '../../schemas/config.ts';
 import { Pcg32 } from '../lib/prng.ts';
 import { batchesPerPass } from './loader.ts';
+import type { EstimateHealth } from '../../schemas/health.ts';
+import { estimateHealth } from '../health/estimate-health.ts';
 import { DIAGNOSTICS, type Diagnostic } from './graph.ts';
 import type { SgldModel } from './model.ts';
 import { initLosses, sampleChains, type Dataset, type SessionOptions } from './sampler.ts';
@@ -93,6 +95,24 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
       }),
     ) as LlcResult['diagnostics'];
     return { initLoss: init[i]!, nbeta: nbetas[i]!, estimate, divergences, diagnostics };
+  });
+}
+
+/** The health of one starting point's result (stages/health), as every λ̂ run judges it. */
+export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point: Pick<StartPoint, 'w0' | 'lr'>): EstimateHealth {
+  return estimateHealth({
+    label,
+    chains: s.num_chains,
+    draws: s.num_draws,
+    loss: r.estimate.lossTrace,
+    llc: r.estimate.llcTrace,
+    diverged: r.divergences,
+    llcMean: r.estimate.llcMean,
+    lr: point.lr ?? s.lr,
+    noiseLevel: s.noise_level,
+    weights: point.w0,
+    malaAcceptance: r.diagnostics.mala_acceptance,
+    distance: r.diagnostics.distance,
   });
 }
 

@@ -3,13 +3,13 @@
 // runtime facts for the manifest.
 import * as ort from 'onnxruntime-node';
 import type { EstimateHealth } from '../../schemas/health.ts';
-import { estimateHealth, healthFile } from '../health/estimate-health.ts';
+import { healthFile } from '../health/estimate-health.ts';
 import { printHealthWarnings } from '../health/print.ts';
 import { Progress } from '../lib/progress.ts';
 import type { StageContext } from '../lib/stage.ts';
 import type { Device } from '../onnx/ort.ts';
 import { resolveDevice, type DeviceChoice } from './device.ts';
-import { chainStepsOf, divergenceWarning, runLlc, type LlcResult, type LlcSettings, type StartPoint } from './llc.ts';
+import { chainStepsOf, divergenceWarning, resultHealth, runLlc, type LlcResult, type LlcSettings, type StartPoint } from './llc.ts';
 import type { SgldModel } from './model.ts';
 import { SAMPLER_DEFAULTS, type Dataset } from './sampler.ts';
 
@@ -36,20 +36,7 @@ export async function sampleStage(ctx: StageContext, model: SgldModel, data: Dat
   const health: EstimateHealth[] = points.map((p, i) => {
     const r = results[i]!;
     for (const d of r.divergences) ctx.log(divergenceWarning(d, p.label));
-    return estimateHealth({
-      label: p.label,
-      chains: settings.num_chains,
-      draws: settings.num_draws,
-      loss: r.estimate.lossTrace,
-      llc: r.estimate.llcTrace,
-      diverged: r.divergences,
-      llcMean: r.estimate.llcMean,
-      lr: p.lr ?? settings.lr,
-      noiseLevel: settings.noise_level,
-      weights: p.w0,
-      malaAcceptance: r.diagnostics.mala_acceptance,
-      distance: r.diagnostics.distance,
-    });
+    return resultHealth(p.label, r, settings, p);
   });
   printHealthWarnings(health, `${ctx.stage}: `);
   ctx.writeJson('health.json', healthFile(health));
