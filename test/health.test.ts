@@ -127,6 +127,12 @@ test('MALA acceptance and distance from w₀: means over kept chains, and a warn
   assert.equal(estimateHealth(base).mala_acceptance, null);
 });
 
+test('at all-zero weights (a singular point w = 0) the noise ratio is recorded but not warned about', () => {
+  const h = EstimateHealth.parse(estimateHealth(input({ weights: new Float32Array(100) })));
+  assert.equal(h.noise_to_weight_rms, Number.MAX_VALUE);
+  assert.deepEqual(h.warnings, []);
+});
+
 test('a diverged chain is counted, warned about and left out of the diagnostics', () => {
   const base = input();
   const loss = base.loss.slice();

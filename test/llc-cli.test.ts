@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { LlcSummary } from '../schemas/llc-summary.ts';
 import { decodeSafetensors, encodeSafetensors } from '../stages/lib/safetensors.ts';
 import { GraphBuilder, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType } from '../stages/onnx/ir.ts';
+import { DataType, type TensorValue } from '../stages/onnx/ir.ts';
 import { writeModelFile } from '../stages/onnx/io.ts';
-import { Pcg32 } from '../stages/lib/prng.ts';
+import { normalCrossing } from '../stages/sgld/known-lambda.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
@@ -128,26 +128,17 @@ test('pipeline llc: a model without float initializers or with an op without a g
 });
 
 test('pipeline llc samples a model\'s weights, not its buffers: y = x·Π wᵢ^pᵢ at w = 0 gives λ̂ near 1/(2·max p)', T, async (t) => {
-  // A normal-crossing model with the exponents p = (1, 2) a buffer: sampling p diverges at
-  // the first step (∂wᵖ/∂p = wᵖ·ln w is NaN at 0), as devinterp never does. With noise
-  // variance ½ the MSE is the negative log-likelihood up to a constant, so nβ = n is β = 1
-  // and λ̂ estimates λ = 1/(2·2) = 1/4.
+  // The normal crossing of stages/sgld/known-lambda.ts, its exponents p = (1, 2) a buffer:
+  // sampling p diverges at the first step (∂wᵖ/∂p = wᵖ·ln w is NaN at 0), as devinterp never
+  // does. nβ = n is β = 1, and λ̂ estimates λ = 1/(2·2) = 1/4.
   const dir = tempDir(t);
   const n = 2000;
-  const g = new GraphBuilder('normal_crossing');
-  const x = g.input('x', DataType.FLOAT, ['batch', 1]);
-  const w = g.initializer('w', tensor.float32([2], [0, 0]));
-  const p = g.initializer('p', tensor.float32([2], [1, 2]));
-  g.op('Mul', [x, g.op('ReduceProd', [g.op('Pow', [w, p])])], {}, { outputs: ['y'] });
-  g.output('y', DataType.FLOAT, ['batch', 1]);
+  const known = normalCrossing([1, 2], n, 1);
   const model = join(dir, 'poly.onnx');
-  writeModelFile(model, modelOf(g.build()));
-  const rng = new Pcg32(1, 1);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform());
-  const xs = Float32Array.from({ length: n }, normal);
-  const ys = Float32Array.from({ length: n }, () => Math.SQRT1_2 * normal());
+  writeModelFile(model, known.model);
   const data = join(dir, 'poly.safetensors');
-  writeFileSync(data, encodeSafetensors({ x: { dtype: 'F32', shape: [n, 1], data: xs }, y: { dtype: 'F32', shape: [n, 1], data: ys } }));
+  const f32 = (v: TensorValue) => ({ dtype: 'F32' as const, shape: v.dims, data: v.data as Float32Array });
+  writeFileSync(data, encodeSafetensors({ x: f32(known.x), y: f32(known.y) }));
   const out = join(dir, 'summary.json');
   const settings = ['--lr', '1e-3', '--nbeta', String(n), '--batch-size', String(n), '--localization', '0'];
 

@@ -88,7 +88,8 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
   const halves = kept.length ? stationarity(llc) : null;
   const noise = Math.sqrt(h.lr) * h.noiseLevel;
   const weightRms = rms(h.weights);
-  // JSON has no Infinity; all-zero weights are not a checkpoint anyone trains.
+  // JSON has no Infinity. All-zero weights (a model sampled at its singular point w = 0)
+  // give no scale to compare the noise with: the ratio is recorded, without a warning.
   const noiseRatio = weightRms > 0 ? noise / weightRms : noise > 0 ? Number.MAX_VALUE : 0;
   const divergedCount = h.chains - kept.length;
   const acceptance = meanOfRows(h.malaAcceptance, h.draws, kept);
@@ -113,7 +114,7 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
   if (acceptance !== null && acceptance < MALA_ACCEPTANCE_LIMIT) {
     warn(`the MALA acceptance probability averages ${fmt(acceptance)} (devinterp's authors aim for ~0.9): the SGLD steps are too coarse for this posterior — lower ε (the step size)`);
   }
-  if (noiseRatio > NOISE_RATIO_LIMIT) {
+  if (weightRms > 0 && noiseRatio > NOISE_RATIO_LIMIT) {
     warn(`the per-step noise √ε·σ = ${fmt(noise)} is ${fmt(noiseRatio)}× the RMS of the checkpoint's weights (${fmt(weightRms)}): each SGLD step can move the weights further than their own size, so the chains do not stay near w₀`);
   }
 
