@@ -61,3 +61,10 @@ export class Pcg32 {
     }
   }
 }
+
+/** Standard normal by Box–Muller from two uniforms of `rng`, the first mapped into (0, 1]. */
+export function standardNormal(rng: Pcg32): number {
+  const u1 = 1 - rng.uniform();
+  const u2 = rng.uniform();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}

@@ -11,7 +11,7 @@
 //     M + H < N + r: λ = (HM − Hr + Nr) / 2;   N + H < M + r: λ = (HN − Hr + Mr) / 2;
 //     M + N < H + r: λ = MN / 2.
 //   Normal crossing y = x·Π wᵢ^pᵢ at w = 0 (the exponents p a buffer): λ = 1 / (2·max pᵢ).
-import { Pcg32 } from '../lib/prng.ts';
+import { Pcg32, standardNormal } from '../lib/prng.ts';
 import { GraphBuilder, attr, modelOf, tensor } from '../onnx/builder.ts';
 import { DataType, type Model, type TensorValue } from '../onnx/ir.ts';
 
@@ -33,9 +33,8 @@ export function rrrLambda(M: number, N: number, H: number, r: number): number {
   return (2 * (H + r) * (M + N) - (M - N) ** 2 - (H + r) ** 2 + odd) / 8;
 }
 
-/** Standard normals by Box–Muller from a PCG32 stream. */
 function normals(rng: Pcg32, n: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform()));
+  return Float32Array.from({ length: n }, () => scale * standardNormal(rng));
 }
 
 const NOISE_STD = Math.SQRT1_2;

@@ -38,7 +38,7 @@ export function replaceNodes(graph: Graph, prefix: string, rewrite: (node: Node,
 }
 
 /** The contents of the graph's Constant nodes (tensor form), by value name. */
-function constantValues(graph: Graph): Map<string, number[]> {
+export function constantValues(graph: Graph): Map<string, number[]> {
   const values = new Map<string, number[]>();
   for (const n of graph.nodes) {
     const v = n.attributes.value;

@@ -13,7 +13,7 @@ import { inferFacts } from '../autodiff/facts.ts';
 import { Pcg32 } from '../lib/prng.ts';
 import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, type Graph, type ValueInfo } from '../onnx/ir.ts';
-import { replaceNodes } from '../sgld/optimize.ts';
+import { constantValues, replaceNodes } from '../sgld/optimize.ts';
 import { MaskRng } from '../tfjs/rng.ts';
 
 /** Masks are windows of a table at least this long, and at least this many masks long. */
@@ -65,11 +65,8 @@ export interface TableDropoutValues {
  */
 export function tableDropout(graph: Graph, opset: number, outer: ValueInfo[], values: TableDropoutValues): { graph: Graph; sizes: number[]; ratio: number } {
   const facts = inferFacts(graph, opset, outer);
-  const constants = new Map(graph.nodes.filter((n) => n.opType === 'Constant').map((n) => [n.outputs[0]!, n.attributes.value]));
-  const constantValue = (name: string | undefined): number | undefined => {
-    const v = name ? constants.get(name) : undefined;
-    return v?.kind === 'tensor' ? Number(v.value.data[0]) : undefined;
-  };
+  const constants = constantValues(graph);
+  const constantValue = (name: string | undefined): number | undefined => (name ? constants.get(name)?.[0] : undefined);
   const sizes: number[] = [];
   const ratios = new Set<number>();
   const rewritten = replaceNodes(graph, 'dropout/', (node, b: GraphBuilder) => {

@@ -4,16 +4,9 @@
 // matrix and embedding is drawn again. Random numbers come from the project's PCG32, so
 // values differ from PyTorch's generator; the distributions are the same.
 import type { ParamSpec } from '../model/config.ts';
-import { Pcg32 } from '../lib/prng.ts';
+import { Pcg32, standardNormal } from '../lib/prng.ts';
 
 export const XAVIER_GAIN = 2.0;
-
-/** Standard normal by Box–Muller from two uniforms in (0, 1]. */
-function normal(rng: Pcg32): number {
-  const u1 = 1 - rng.uniform();
-  const u2 = rng.uniform();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
 
 /** What a 1-D parameter starts as, from its PyTorch module. */
 function vectorInit(name: string, fanIn: number | undefined): { kind: 'const'; value: number } | { kind: 'uniform'; bound: number } {
@@ -36,7 +29,7 @@ export function initialWeights(params: readonly ParamSpec[], seed: number): Reco
       const [fanOut, fanIn] = p.shape as [number, number];
       const receptive = p.shape.slice(2).reduce((a, b) => a * b, 1);
       const std = XAVIER_GAIN * Math.sqrt(2 / (fanIn * receptive + fanOut * receptive));
-      for (let i = 0; i < size; i++) data[i] = std * normal(rng);
+      for (let i = 0; i < size; i++) data[i] = std * standardNormal(rng);
     } else {
       // A Linear bias's fan_in is its weight's second dimension.
       const weightShape = shapes.get(p.name.replace(/bias$/, 'weight'));

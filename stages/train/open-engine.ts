@@ -2,7 +2,7 @@
 // tfjs backend (tfjs-node-gpu, tfjs-node) starts or a tfjs backend is named in
 // `train.backend`, onnxruntime otherwise (on `train.device`: CUDA where its provider loads,
 // else CPU). tfjs-node-gpu needs CUDA 11 and libtensorflow, so current GPUs and machines
-// without libtensorflow train in onnxruntime, ~4× faster than tfjs-wasm on CPU.
+// without libtensorflow train in onnxruntime, ~6× faster than tfjs-wasm on this CPU (npm run bench).
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../../schemas/config.ts';
