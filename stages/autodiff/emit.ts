@@ -4,8 +4,8 @@
 // over broadcast axes.
 import { DataType, type AttrValue, type Dim, type TensorValue } from '../onnx/ir.ts';
 import { attr, tensor, type GraphBuilder } from '../onnx/builder.ts';
-import { axesAreInput } from './attrs.ts';
-import type { Facts } from './facts.ts';
+import { axesAreInput } from '../onnx/attrs.ts';
+import type { Facts } from '../onnx/infer/facts.ts';
 
 /** A tensor of `dims` filled with `value`, of element type `dtype`. */
 function filledTensor(dtype: DataType, dims: number[], value: number): TensorValue {

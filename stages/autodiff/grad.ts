@@ -9,9 +9,9 @@
 // backward nodes for one forward node.
 import { GraphBuilder } from '../onnx/builder.ts';
 import { DataType, defaultOpset, type Graph, type Model, type Node, type ValueInfo } from '../onnx/ir.ts';
-import { optionalInput } from './attrs.ts';
+import { optionalInput } from '../onnx/attrs.ts';
 import { Emitter } from './emit.ts';
-import { inferFacts } from './facts.ts';
+import { inferFacts } from '../onnx/infer/facts.ts';
 import type { RuleContext } from './rule.ts';
 import { NON_DIFFERENTIABLE, RULES } from './rules/index.ts';
 

@@ -1,5 +1,5 @@
 // Shared by the Reduce* rules: how a Reduce node's output lines up with its input.
-import { attrInt, attrInts, axesAreInput, optionalInput } from './attrs.ts';
+import { attrInt, attrInts, axesAreInput, optionalInput } from '../onnx/attrs.ts';
 import type { RuleContext } from './rule.ts';
 
 export type Reduction =

@@ -3,8 +3,8 @@
 // forward pass before it is differentiated, so the gradient graph inherits them; the
 // lowering of LayerNormalization comes after, so its gradient rule (which reuses the
 // forward statistics) runs on the node and both directions end up as primitive ops.
-import { axesAreInput, attrFloat, attrInt } from '../autodiff/attrs.ts';
-import { inferFacts } from '../autodiff/facts.ts';
+import { axesAreInput, attrFloat, attrInt } from '../onnx/attrs.ts';
+import { inferFacts } from '../onnx/infer/facts.ts';
 import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, type Dim, type Graph, type Node, type ValueInfo } from '../onnx/ir.ts';
 

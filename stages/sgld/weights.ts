@@ -8,7 +8,7 @@
 // mask) is a constant too. `params` globs choose the weights instead, `freeze` globs remove
 // some; what is left out is listed with the reason.
 import { globRegex } from '../lib/glob.ts';
-import { inferFacts } from '../autodiff/facts.ts';
+import { inferFacts } from '../onnx/infer/facts.ts';
 import { NON_DIFFERENTIABLE } from '../autodiff/rules/index.ts';
 import { DataType, type Graph } from '../onnx/ir.ts';
 

@@ -9,7 +9,7 @@
 // (onnxruntime's Dropout, RandomUniform) were not used: their state lives in the session, so
 // a resumed run could not replay a step, and CPU and CUDA draw differently. Drawing the
 // 1.1 M bits of a seed-model step in JavaScript instead took ~20 ms, more than the step.
-import { inferFacts } from '../autodiff/facts.ts';
+import { inferFacts } from '../onnx/infer/facts.ts';
 import { Pcg32 } from '../lib/prng.ts';
 import { GraphBuilder, attr } from '../onnx/builder.ts';
 import { DataType, type Graph, type ValueInfo } from '../onnx/ir.ts';

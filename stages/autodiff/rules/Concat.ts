@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/builder.ts';
-import { attrInt } from '../attrs.ts';
+import { attrInt } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // Split the gradient along the axis at the inputs' sizes there (static where known).

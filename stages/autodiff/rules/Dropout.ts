@@ -1,4 +1,4 @@
-import { optionalInput } from '../attrs.ts';
+import { optionalInput } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // Without a training_mode input Dropout is the identity. With one, y = x·mask/(1 - ratio)

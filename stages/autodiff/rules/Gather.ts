@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/builder.ts';
-import { attrInt } from '../attrs.ts';
+import { attrInt } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);

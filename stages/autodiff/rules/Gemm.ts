@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/builder.ts';
-import { attrFloat, attrInt, optionalInput } from '../attrs.ts';
+import { attrFloat, attrInt, optionalInput } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // y = alpha·A'·B' + beta·C with A' = transA ? Aᵀ : A (B' likewise), all 2-D.

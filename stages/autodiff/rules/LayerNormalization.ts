@@ -1,4 +1,4 @@
-import { attrFloat, attrInt } from '../attrs.ts';
+import { attrFloat, attrInt } from '../../onnx/attrs.ts';
 import { DataType } from '../../onnx/ir.ts';
 import type { GradRule } from '../rule.ts';
 

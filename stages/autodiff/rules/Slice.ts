@@ -1,7 +1,7 @@
 import { attr, tensor } from '../../onnx/builder.ts';
 import type { Dim } from '../../onnx/ir.ts';
-import { optionalInput } from '../attrs.ts';
-import { sliceIndices } from '../facts.ts';
+import { optionalInput } from '../../onnx/attrs.ts';
+import { sliceIndices } from '../../onnx/infer/dims.ts';
 import type { GradRule, RuleContext } from '../rule.ts';
 
 /** For a step-1 slice whose bounds and sliced dims are static, the zero padding before and

@@ -1,4 +1,4 @@
-import { attrInt } from '../attrs.ts';
+import { attrInt } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // y = softmax(x) along one axis (opset ≥ 13 semantics): dx = y·(dy - Σ_axis dy·y).

@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/builder.ts';
-import { attrInt } from '../attrs.ts';
+import { attrInt } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // Concatenate the outputs' gradients back along the axis; an output no gradient reaches

@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/builder.ts';
-import { attrInts } from '../attrs.ts';
+import { attrInts } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // Transpose back with the inverse permutation (no perm: reversing the axes, its own inverse).

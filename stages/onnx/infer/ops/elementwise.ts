@@ -1,0 +1,12 @@
+// Ops whose output has the shape and element type of their first input: the elementwise
+// functions, and ops that work along an axis without changing the shape.
+import { type InferRule, likeInput } from '../rule.ts';
+
+export const elementwise: InferRule = {
+  opTypes: [
+    'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Tanh', 'Relu', 'Sigmoid', 'Erf', 'Gelu', 'LeakyRelu', 'Elu',
+    'Softplus', 'Clip', 'Sin', 'Cos', 'Floor', 'Ceil', 'Round', 'Sign',
+    'Softmax', 'LogSoftmax', 'Trilu', 'ScatterND', 'ScatterElements',
+  ],
+  shapes: likeInput,
+};
