@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inferFacts } from '../stages/onnx/infer/facts.ts';
-import { addGradients, addModelGradients } from '../stages/autodiff/grad.ts';
+import { addGradients, addModelGradients, opCoverage } from '../stages/autodiff/grad.ts';
 import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
 import { DataType, type Graph } from '../stages/onnx/ir.ts';
 import { createSession, runSession } from '../stages/onnx/ort.ts';
@@ -276,13 +276,24 @@ test('gradient rule: Dropout in training mode uses the mask', { timeout: 60_000 
   wv.forEach((wi, i) => assert.ok(Math.abs(g[i]! - (m[i] ? wi / 0.6 : 0)) < 1e-12, `element ${i}: ${g[i]} vs ${m[i] ? wi / 0.6 : 0}`));
 });
 
-test('an op on the path without a rule fails, naming op type and node', () => {
+test('ops on the path without a rule fail together, each named with its nodes', () => {
   const b = new GraphBuilder('norule');
-  const a = b.input('a', DataType.FLOAT, [3]);
-  const s = b.op('Sin', [a], {}, { name: 'the_sine' });
-  b.op('ReduceSum', [s], { keepdims: attr.int(0) }, { outputs: ['loss'] });
+  const a = b.input('a', DataType.FLOAT, [3, 3]);
+  const d1 = b.op('Det', [a], {}, { name: 'det_1' });
+  const d2 = b.op('Det', [b.op('Neg', [a])], {}, { name: 'det_2' });
+  const h = b.op('Hardmax', [a], {}, { name: 'the_hardmax' });
+  const sum = b.op('Sum', [d1, d2, b.op('ReduceSum', [h], { keepdims: attr.int(0) })]);
+  b.op('ReduceSum', [sum], { keepdims: attr.int(0) }, { outputs: ['loss'] });
   const graph = { ...b.build(), outputs: [{ name: 'loss', elemType: DataType.FLOAT }] };
-  assert.throws(() => addModelGradients(modelOf(graph), 'loss', [a]), /no gradient rule for op type Sin \(node "the_sine"\)/);
+  assert.throws(
+    () => addModelGradients(modelOf(graph), 'loss', [a]),
+    /no gradient rule for op types Det \(node "det_1", "det_2"\); Hardmax \(node "the_hardmax"\)$/,
+  );
+  const coverage = opCoverage(graph, 17, 'loss', [a]);
+  assert.deepEqual(
+    coverage.map((c) => `${c.op}×${c.count}:${c.status}`),
+    ['Det×2:missing', 'Hardmax×1:missing', 'Neg×1:rule', 'ReduceSum×2:rule', 'Sum×1:rule'],
+  );
   // Control flow whose branches read a directly (not as an input) is on the path too.
   const branch = (op: string): Graph => {
     const g = new GraphBuilder(op, `${op}/`);
@@ -299,8 +310,10 @@ test('an op on the path without a rule fails, naming op type and node', () => {
   const c = new GraphBuilder('offpath');
   const p = c.input('p', DataType.FLOAT, [3]);
   const q = c.input('q', DataType.FLOAT, [3]);
-  c.op('ReduceSum', [c.op('Mul', [p, c.op('Sin', [q])])], { keepdims: attr.int(0) }, { outputs: ['loss'] });
-  assert.doesNotThrow(() => addModelGradients(modelOf({ ...c.build(), outputs: [{ name: 'loss', elemType: DataType.FLOAT }] }), 'loss', [p]));
+  c.op('ReduceSum', [c.op('Mul', [p, c.op('Hardmax', [q])])], { keepdims: attr.int(0) }, { outputs: ['loss'] });
+  const offPath = { ...c.build(), outputs: [{ name: 'loss', elemType: DataType.FLOAT }] };
+  assert.doesNotThrow(() => addModelGradients(modelOf(offPath), 'loss', [p]));
+  assert.equal(opCoverage(offPath, 17, 'loss', [p]).find((o) => o.op === 'Hardmax')?.status, 'off-path');
 });
 
 test('models older than opset 13 are refused (axes are attributes there)', () => {

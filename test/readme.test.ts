@@ -1,10 +1,11 @@
-// README.md is the user's manual: it must name every config key and every command, and
-// its test command must be what CI runs.
+// README.md is the user's manual: it must name every config key, every command and every op
+// with a gradient rule, and its test command must be what CI runs.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SECTIONS, sectionSchema } from '../schemas/config.ts';
+import { NON_DIFFERENTIABLE, RULES } from '../stages/autodiff/rules/index.ts';
 import { ROOT } from './helpers/cli.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -29,4 +30,14 @@ test('README names every command of the CLI', () => {
   const names = [...cli.matchAll(/\{ name: '([a-z]+)'/g)].map((m) => m[1]!);
   assert.ok(names.length >= 4);
   for (const n of names) assert.match(readme, new RegExp(`pipeline ${n}\\b`), `README does not mention \`pipeline ${n}\``);
+});
+
+test('README lists every op type with a gradient rule or declared non-differentiable, and no other', () => {
+  const section = /### Ops λ̂ can differentiate\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? '';
+  const listed = (label: string): string[] => {
+    const line = section.split('\n').find((l) => l.startsWith(`| ${label} |`)) ?? '';
+    return [...line.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!).sort();
+  };
+  assert.deepEqual(listed('gradient rule'), [...RULES.keys()].sort());
+  assert.deepEqual(listed('stops the gradient'), [...NON_DIFFERENTIABLE].sort());
 });

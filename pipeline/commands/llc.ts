@@ -13,7 +13,9 @@ import { decodeModel } from '../../stages/onnx/io.ts';
 import { checkPrediction, readDataset } from '../../stages/sgld/dataset.ts';
 import { resolveDevice } from '../../stages/sgld/device.ts';
 import { chainStepsOf, divergenceWarning, resultHealth, runLlc } from '../../stages/sgld/llc.ts';
-import { importOnnxModel } from '../../stages/sgld/model.ts';
+import { type ImportOptions, importOnnxModel } from '../../stages/sgld/model.ts';
+import { type OpCoverage, opCoverage } from '../../stages/autodiff/grad.ts';
+import type { Model } from '../../stages/onnx/ir.ts';
 import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
 import { traceTensors } from '../../stages/sgld/trace.ts';
 import { printHealthWarnings } from '../../stages/health/print.ts';
@@ -48,11 +50,13 @@ const FLAGS = {
   params: { type: 'string', multiple: true },
   freeze: { type: 'string', multiple: true },
   threads: { type: 'string' },
+  'check-ops': { type: 'boolean' },
   ...Object.fromEntries(Object.keys(KNOBS).map((k) => [k, { type: 'string' }])),
 } as const;
 
 export const llcCommand: Command = {
   usage: `pipeline llc --model m.onnx --data d.safetensors --out summary.json [options]
+       pipeline llc --check-ops --model m.onnx [--output name] [--params/--freeze …]
 
 Estimates λ̂ of an ONNX model at its own weights with SGLD as devinterp 1.3 does
 (README: λ̂ by SGLD). The sampled weights are the float initializers the output depends on
@@ -62,6 +66,10 @@ reason and listed in the summary. Its data input
 is fed the rows of x, its output is compared with y by MSE (the mean over all elements
 of a minibatch); minibatches cycle a reshuffled loader. Writes summary.json and, beside
 it, <name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).
+
+--check-ops lists the model's op types and, for each, whether the gradient passes it by
+a rule, stops there, does not pass there, or passes it without a rule (then sampling
+would fail); it samples nothing and exits 1 when a rule is missing.
 
 Required:
   --model <file>        the ONNX model (opset ≥ 13, no control flow)
@@ -95,19 +103,17 @@ Options (defaults: the estimate config's):
   async main(argv) {
     const { values } = parse(argv, FLAGS);
     const v = values as Record<string, string | undefined>;
+    if (values['check-ops']) {
+      if (!v.model) throw new UsageError('--model is required');
+      return checkOps(v.model, { input: v.input, output: v.output, params: values.params as string[] | undefined, freeze: values.freeze as string[] | undefined });
+    }
     for (const required of ['model', 'data', 'out'] as const) if (!v[required]) throw new UsageError(`--${required} is required`);
     if ((v.loss ?? 'mse') !== 'mse') throw new UsageError(`--loss ${v.loss}: only mse is supported`);
     const settings = parseKnobs(v);
     const threads = positiveInt('threads', v.threads ?? String(SAMPLER_DEFAULTS.threads));
     const [modelPath, dataPath, outPath] = [v.model!, v.data!, v.out!];
 
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(modelPath);
-    } catch (e) {
-      throw new Error(`cannot read the model: ${(e as Error).message}`);
-    }
-    const onnx = decodeModel(bytes, modelPath);
+    const { bytes, onnx } = readModel(modelPath);
     const imported = importOnnxModel(onnx, modelPath, { input: v.input, output: v.output, params: values.params as string[] | undefined, freeze: values.freeze as string[] | undefined });
     const { weights, constants } = imported.selection;
     process.stderr.write(`llc: sampling ${weights.length} initializer${weights.length === 1 ? '' : 's'} (${imported.w0.length} weights): ${weights.map((w) => w.name).join(', ')}\n`);
@@ -176,6 +182,41 @@ Options (defaults: the estimate config's):
     return r.estimate.llcMean === null ? 1 : 0;
   },
 };
+
+function readModel(path: string): { bytes: Uint8Array; onnx: Model } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read the model: ${(e as Error).message}`);
+  }
+  return { bytes, onnx: decodeModel(bytes, path) };
+}
+
+const COVERAGE_WORDS: Record<OpCoverage['status'], string> = {
+  rule: 'rule',
+  stops: 'stops the gradient (not differentiable)',
+  'off-path': 'no rule; none needed here (no gradient passes it)',
+  missing: 'MISSING: the gradient passes it and no rule exists',
+};
+
+/** --check-ops: the op table of the model, before any sampling. */
+function checkOps(modelPath: string, options: ImportOptions): number {
+  const { onnx } = readModel(modelPath);
+  const imported = importOnnxModel(onnx, modelPath, options);
+  const wrt = imported.selection.weights.map((w) => w.name);
+  const coverage = opCoverage(onnx.graph, imported.model.opset, imported.output, wrt);
+  const width = Math.max(2, ...coverage.map((c) => c.op.length));
+  const lines = [
+    `${modelPath}: opset ${imported.model.opset}, gradient of output "${imported.output}" with respect to ${wrt.length} sampled initializer${wrt.length === 1 ? '' : 's'}`,
+    `  ${'op'.padEnd(width)}  nodes  gradient`,
+    ...coverage.map((c) => `  ${c.op.padEnd(width)}  ${String(c.count).padStart(5)}  ${COVERAGE_WORDS[c.status]}`),
+  ];
+  const missing = coverage.filter((c) => c.status === 'missing').map((c) => c.op);
+  lines.push(missing.length === 0 ? 'every op the gradient passes has a rule: the model can be sampled' : `missing gradient rules: ${missing.join(', ')}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return missing.length === 0 ? 0 : 1;
+}
 
 /** The sampler knobs from their flags, validated by the estimate config's schema. */
 function parseKnobs(v: Record<string, string | undefined>) {

@@ -11,8 +11,8 @@ import { GraphBuilder } from '../onnx/builder.ts';
 import { DataType, defaultOpset, type Graph, type Model, type Node, type ValueInfo } from '../onnx/ir.ts';
 import { optionalInput } from '../onnx/attrs.ts';
 import { Emitter } from './emit.ts';
-import { inferFacts } from '../onnx/infer/facts.ts';
-import type { RuleContext } from './rule.ts';
+import { type Facts, inferFacts } from '../onnx/infer/facts.ts';
+import type { GradRule, RuleContext } from './rule.ts';
 import { NON_DIFFERENTIABLE, RULES } from './rules/index.ts';
 
 export interface GradientOptions {
@@ -44,9 +44,6 @@ export function addGradients(graph: Graph, loss: string, wrt: string[], options:
   if (opset < 13) throw new Error(`autodiff: opset ${opset} is not supported (13 or newer needed)`);
   const facts = inferFacts(graph, opset, outerScope);
   const floatType = (v: string): boolean => FLOAT_TYPES.has(facts.get(v)?.dtype as DataType);
-  // A value of unknown type may carry a gradient: an op on the path without a rule then
-  // fails loudly instead of silently cutting the gradient.
-  const mayCarry = (v: string): boolean => facts.get(v)?.dtype === undefined || floatType(v);
 
   const sources = new Set([...graph.inputs.map((v) => v.name), ...graph.initializers.map((v) => v.name)]);
   if (new Set(wrt).size !== wrt.length) throw new Error('autodiff: a value is listed twice in wrt');
@@ -58,19 +55,9 @@ export function addGradients(graph: Graph, loss: string, wrt: string[], options:
 
   // Copies, so a rule may give a forward node an optional output without touching `graph`.
   const nodes: Node[] = graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] }));
-
-  const reached = new Set(wrt);
-  for (const n of nodes) {
-    if (NON_DIFFERENTIABLE.has(n.opType) || !reads(n).some((v) => reached.has(v))) continue;
-    for (const out of n.outputs) if (out !== '' && mayCarry(out)) reached.add(out);
-  }
-  const wanted = new Set([loss]);
-  const path: Node[] = [];
-  for (const n of [...nodes].reverse()) {
-    if (!n.outputs.some((v) => wanted.has(v) && reached.has(v))) continue;
-    path.push(n);
-    for (const v of n.inputs) if (reached.has(v)) wanted.add(v);
-  }
+  const { path, reached } = gradientPath(nodes, facts, loss, wrt);
+  const missing = missingRules(path);
+  if (missing.length > 0) throw new Error(`autodiff: ${missingRulesMessage(missing)}`);
 
   const builder = new GraphBuilder(graph.name, prefix);
   for (const name of allNames(graph)) builder.reserve(name);
@@ -91,11 +78,7 @@ export function addGradients(graph: Graph, loss: string, wrt: string[], options:
 
   contribute(loss, e.filled(loss, 1));
   for (const node of path) {
-    const rule = (node.domain ?? '') === '' ? RULES.get(node.opType) : undefined;
-    if (!rule) {
-      const op = node.domain ? `${node.domain}.${node.opType}` : node.opType;
-      throw new Error(`autodiff: no gradient rule for op type ${op} (node "${node.name}")`);
-    }
+    const rule = ruleFor(node)!;
     const needs = (i: number): boolean => reached.has(node.inputs[i] ?? '');
     const grads = rule.grad(ruleContext(node, e, needs, total));
     node.inputs.forEach((input, i) => {
@@ -119,6 +102,93 @@ export function addGradients(graph: Graph, loss: string, wrt: string[], options:
     graph: { ...graph, nodes: [...nodes, ...withoutUnused(builder.nodes, outputs)], outputs: [...graph.outputs, ...outputs] },
     gradients,
   };
+}
+
+/**
+ * The nodes the gradient of `loss` with respect to `wrt` passes through, from the loss
+ * back (those on a path from a wrt value to the loss through values that may carry a
+ * gradient), and every value a wrt value reaches.
+ */
+function gradientPath(nodes: Node[], facts: Map<string, Facts>, loss: string, wrt: string[]): { path: Node[]; reached: Set<string> } {
+  // A value of unknown type may carry a gradient: an op on the path without a rule then
+  // fails loudly instead of silently cutting the gradient.
+  const mayCarry = (v: string): boolean => {
+    const t = facts.get(v)?.dtype;
+    return t === undefined || FLOAT_TYPES.has(t);
+  };
+  const reached = new Set(wrt);
+  for (const n of nodes) {
+    if (NON_DIFFERENTIABLE.has(n.opType) || !reads(n).some((v) => reached.has(v))) continue;
+    for (const out of n.outputs) if (out !== '' && mayCarry(out)) reached.add(out);
+  }
+  const wanted = new Set([loss]);
+  const path: Node[] = [];
+  for (const n of [...nodes].reverse()) {
+    if (!n.outputs.some((v) => wanted.has(v) && reached.has(v))) continue;
+    path.push(n);
+    for (const v of n.inputs) if (reached.has(v)) wanted.add(v);
+  }
+  return { path, reached };
+}
+
+function ruleFor(node: Node): GradRule | undefined {
+  return (node.domain ?? '') === '' ? RULES.get(node.opType) : undefined;
+}
+
+function qualifiedOp(node: Node): string {
+  return node.domain ? `${node.domain}.${node.opType}` : node.opType;
+}
+
+/** An op type on the gradient path without a rule, with the nodes that use it. */
+export interface MissingRule {
+  op: string;
+  nodes: string[];
+}
+
+function missingRules(path: Node[]): MissingRule[] {
+  const missing = new Map<string, string[]>();
+  for (const node of [...path].reverse()) {
+    if (ruleFor(node)) continue;
+    const op = qualifiedOp(node);
+    missing.set(op, [...(missing.get(op) ?? []), node.name]);
+  }
+  return [...missing].map(([op, nodes]) => ({ op, nodes }));
+}
+
+/** Names every missing op at once, so a user sees the whole gap before any sampling. */
+export function missingRulesMessage(missing: MissingRule[]): string {
+  const each = missing.map(({ op, nodes }) => {
+    const shown = nodes.slice(0, 3).map((n) => `"${n}"`).join(', ');
+    return `${op} (node ${shown}${nodes.length > 3 ? ` and ${nodes.length - 3} more` : ''})`;
+  });
+  return `no gradient rule for op type${missing.length === 1 ? '' : 's'} ${each.join('; ')}`;
+}
+
+/** How each op type of a graph stands with respect to the gradient of `loss` (a value
+ * downstream of the wrt values): what `pipeline llc --check-ops` prints. */
+export interface OpCoverage {
+  op: string;
+  count: number;
+  /** 'rule': differentiated by its rule; 'stops': declared non-differentiable; 'off-path':
+   * no gradient passes through it here; 'missing': on the path without a rule. */
+  status: 'rule' | 'stops' | 'off-path' | 'missing';
+}
+
+export function opCoverage(graph: Graph, opset: number, loss: string, wrt: string[]): OpCoverage[] {
+  const facts = inferFacts(graph, opset);
+  const onPath = new Set(gradientPath(graph.nodes, facts, loss, wrt).path);
+  const byOp = new Map<string, OpCoverage>();
+  for (const node of graph.nodes) {
+    const op = qualifiedOp(node);
+    const status: OpCoverage['status'] = ruleFor(node) ? 'rule' : NON_DIFFERENTIABLE.has(op) ? 'stops' : onPath.has(node) ? 'missing' : 'off-path';
+    const seen = byOp.get(op);
+    if (!seen) byOp.set(op, { op, count: 1, status });
+    else {
+      seen.count += 1;
+      if (status === 'missing') seen.status = 'missing';
+    }
+  }
+  return [...byOp.values()].sort((a, b) => a.op.localeCompare(b.op));
 }
 
 /** The added nodes that contribute to the gradient outputs (rules may emit a node whose

@@ -35,7 +35,11 @@ const CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   ReduceL2: [1],
   ReduceLogSumExp: [1],
   Split: [1],
-  Pad: [1, 3],
+  // Pad's constant_value and Clip's bounds are settings of the op (torch's pad value,
+  // clamp bounds), not parameters.
+  Pad: [1, 2, 3],
+  Clip: [1, 2],
+  Mod: [1],
   Resize: [1, 2, 3],
   Dropout: [1, 2],
   BatchNormalization: [3, 4],

@@ -6,7 +6,8 @@ export const elementwise: InferRule = {
   opTypes: [
     'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Tanh', 'Relu', 'Sigmoid', 'Erf', 'Gelu', 'LeakyRelu', 'Elu',
     'Softplus', 'Clip', 'Sin', 'Cos', 'Floor', 'Ceil', 'Round', 'Sign',
-    'Softmax', 'LogSoftmax', 'Trilu', 'ScatterND', 'ScatterElements',
+    'Selu', 'Celu', 'Softsign', 'HardSigmoid', 'HardSwish', 'Mish',
+    'Softmax', 'LogSoftmax', 'InstanceNormalization', 'GroupNormalization', 'CumSum', 'Trilu', 'ScatterND', 'ScatterElements',
   ],
   shapes: likeInput,
 };

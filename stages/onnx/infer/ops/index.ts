@@ -2,10 +2,13 @@
 // its outputs' types from its first typed input and no shapes.
 import type { InferRule } from '../rule.ts';
 import { ArgMax } from './ArgMax.ts';
+import { BatchNormalization } from './BatchNormalization.ts';
 import { broadcast } from './broadcast.ts';
 import { Concat } from './Concat.ts';
 import { Constant, ConstantOfShape } from './Constant.ts';
+import { Conv } from './Conv.ts';
 import { Dropout } from './Dropout.ts';
+import { Einsum } from './Einsum.ts';
 import { elementwise } from './elementwise.ts';
 import { Expand } from './Expand.ts';
 import { Flatten } from './Flatten.ts';
@@ -17,6 +20,8 @@ import { comparison, predicate } from './logical.ts';
 import { MatMul } from './MatMul.ts';
 import { NonZero } from './NonZero.ts';
 import { OneHot } from './OneHot.ts';
+import { Pad } from './Pad.ts';
+import { globalPool, pool } from './pool.ts';
 import { random, randomLike } from './random.ts';
 import { Range } from './Range.ts';
 import { reduce } from './reduce.ts';
@@ -25,15 +30,17 @@ import { Shape, Size } from './Shape.ts';
 import { Slice } from './Slice.ts';
 import { Split } from './Split.ts';
 import { Squeeze } from './Squeeze.ts';
+import { Tile } from './Tile.ts';
 import { TopK } from './TopK.ts';
 import { Transpose } from './Transpose.ts';
 import { Unsqueeze } from './Unsqueeze.ts';
 import { Where } from './Where.ts';
 
 const ALL: InferRule[] = [
-  ArgMax, broadcast, comparison, Concat, Constant, ConstantOfShape, Dropout, elementwise, Expand, Flatten, Gather, Gemm,
-  Identity, LayerNormalization, MatMul, NonZero, OneHot, predicate, random, randomLike, Range, reduce, Reshape, Shape,
-  Size, Slice, Split, Squeeze, TopK, Transpose, Unsqueeze, Where,
+  ArgMax, BatchNormalization, broadcast, comparison, Concat, Constant, ConstantOfShape, Conv, Dropout, Einsum, elementwise, Expand,
+  Flatten, Gather, Gemm, globalPool,
+  Identity, LayerNormalization, MatMul, NonZero, OneHot, Pad, pool, predicate, random, randomLike, Range, reduce, Reshape, Shape,
+  Size, Slice, Split, Squeeze, Tile, TopK, Transpose, Unsqueeze, Where,
 ];
 
 export const INFER_RULES: ReadonlyMap<string, InferRule> = new Map(ALL.flatMap((rule) => rule.opTypes.map((op) => [op, rule] as const)));
