@@ -13,7 +13,7 @@
 // (output_padding, or an output_shape longer than the windows reach). 0 ≤ rest < stride.
 // ConvTranspose follows onnxruntime, which agrees with the ONNX spec on the cases it accepts.
 import type { Node } from './ir.ts';
-import { attrInt, attrInts } from './attrs.ts';
+import { type AutoPad, attrAutoPad, attrInt, attrInts, attrIntsOr } from './attrs.ts';
 
 export type Int<T> = number | T;
 export type IntOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Mod' | 'Max';
@@ -50,8 +50,6 @@ export class Ints<T> {
   }
 }
 
-export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
-
 /** A Conv or ConvTranspose node's attributes for `rank` spatial axes, ONNX defaults filled in. */
 export interface ConvAttributes {
   autoPad: AutoPad;
@@ -67,25 +65,18 @@ export interface ConvAttributes {
 }
 
 export function convAttributes(node: Node, rank: number): ConvAttributes {
-  const a = node.attributes.auto_pad;
-  const autoPad = a === undefined ? 'NOTSET' : a.kind === 'string' ? a.value : undefined;
-  if (autoPad !== 'NOTSET' && autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER' && autoPad !== 'VALID') {
-    throw new Error(`${node.opType} node "${node.name}": auto_pad ${JSON.stringify(a?.value)} is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
-  }
-  // An empty list means the default as much as an absent one (onnxruntime reads it so).
   const given = (name: string): number[] | undefined => {
     const v = attrInts(node, name);
     return v?.length ? v : undefined;
   };
-  const filled = (count: number, value: number): number[] => new Array<number>(count).fill(value);
   return {
-    autoPad,
+    autoPad: attrAutoPad(node),
     group: attrInt(node, 'group', 1),
-    strides: given('strides') ?? filled(rank, 1),
-    dilations: given('dilations') ?? filled(rank, 1),
-    pads: given('pads') ?? filled(2 * rank, 0),
+    strides: attrIntsOr(node, 'strides', rank, 1),
+    dilations: attrIntsOr(node, 'dilations', rank, 1),
+    pads: attrIntsOr(node, 'pads', 2 * rank, 0),
     kernel: given('kernel_shape'),
-    outputPadding: given('output_padding') ?? filled(rank, 0),
+    outputPadding: attrIntsOr(node, 'output_padding', rank, 0),
     outputShape: given('output_shape')?.slice(-rank),
   };
 }

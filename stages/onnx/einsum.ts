@@ -1,5 +1,6 @@
 // Einsum equations ('bij,bjk->bik', '...ij,...jk', 'ij->ji'): parsed into terms, one per
 // operand and one for the output, for shape inference and the Einsum gradient rule.
+import { attrString } from './attrs.ts';
 import type { Node } from './ir.ts';
 
 /** The subscripts of one operand or of the output: letters, and '...' for the ellipsis. */
@@ -52,7 +53,7 @@ export function ellipsisRank(term: Term, rank: number): number {
 
 /** The equation of an Einsum node. */
 export function nodeEquation(node: Node): Equation {
-  const a = node.attributes.equation;
-  if (a?.kind !== 'string') throw new Error(`Einsum node "${node.name}" has no equation attribute`);
-  return parseEquation(a.value);
+  const equation = attrString(node, 'equation', '');
+  if (equation === '') throw new Error(`Einsum node "${node.name}" has no equation attribute`);
+  return parseEquation(equation);
 }

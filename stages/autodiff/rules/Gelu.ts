@@ -1,3 +1,4 @@
+import { attrString } from '../../onnx/attrs.ts';
 import type { GradRule } from '../rule.ts';
 
 // Gelu (opset 20). approximate = 'none': y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)), so
@@ -13,8 +14,7 @@ export const Gelu: GradRule = {
   grad: (c) => {
     const { e, node } = c;
     const x = c.input(0);
-    const a = node.attributes.approximate;
-    const approximate = a === undefined ? 'none' : a.kind === 'string' ? a.value : undefined;
+    const approximate = attrString(node, 'approximate', 'none');
     const k = (v: number): string => e.scalar(v, x);
     const mul = (p: string, q: string): string => e.op('Mul', [p, q]);
     const half = k(0.5);
@@ -31,7 +31,7 @@ export const Gelu: GradRule = {
       const sech2 = e.op('Sub', [k(1), mul(t, t)]);
       slope = mul(half, e.op('Add', [e.op('Add', [k(1), t]), mul(mul(x, sech2), du)]));
     } else {
-      throw new Error(`autodiff: Gelu node "${node.name}" has approximate = ${JSON.stringify(a?.value)}; only 'none' and 'tanh' exist`);
+      throw new Error(`autodiff: Gelu node "${node.name}" has approximate = ${JSON.stringify(approximate)}; only 'none' and 'tanh' exist`);
     }
     return [mul(c.dy(), slope)];
   },

@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/builder.ts';
-import { optionalInput } from '../../onnx/attrs.ts';
+import { attrString, optionalInput } from '../../onnx/attrs.ts';
 import type { Emitter } from '../emit.ts';
 import type { GradRule } from '../rule.ts';
 
@@ -66,8 +66,7 @@ export const Pad: GradRule = {
   opTypes: ['Pad'],
   grad: (c) => {
     const { e, node } = c;
-    const modeAttr = node.attributes.mode;
-    const mode = modeAttr?.kind === 'string' ? modeAttr.value : 'constant';
+    const mode = attrString(node, 'mode', 'constant');
     if (!isMode(mode)) throw new Error(`autodiff: Pad node "${node.name}" has mode "${mode}", which has no gradient rule`);
     const [pads, dy] = [c.input(1), c.dy()];
     const axesInput = optionalInput(node, 3);

@@ -1,9 +1,7 @@
 import { DataType, type Dim, type Node } from '../../ir.ts';
-import { attrInt, attrInts } from '../../attrs.ts';
+import { type AutoPad, attrAutoPad, attrInt, attrInts, attrIntsOr } from '../../attrs.ts';
 import { arith } from '../dims.ts';
 import { type InferRule, one } from '../rule.ts';
-
-export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 
 /** A MaxPool/AveragePool node's windows, one entry per spatial axis, ONNX defaults filled in. */
 export interface PoolWindow {
@@ -20,21 +18,13 @@ export interface PoolWindow {
 export function poolWindow(node: Node): PoolWindow {
   const kernel = attrInts(node, 'kernel_shape');
   if (!kernel?.length) throw new Error(`node "${node.name}" (${node.opType}) has no kernel_shape`);
-  const a = node.attributes.auto_pad;
-  const autoPad = a === undefined ? 'NOTSET' : a.kind === 'string' ? a.value : undefined;
-  if (autoPad !== 'NOTSET' && autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER' && autoPad !== 'VALID') {
-    throw new Error(`node "${node.name}" (${node.opType}): auto_pad ${JSON.stringify(a?.value)} is not an ONNX auto_pad value`);
-  }
-  // An empty list means the default as much as an absent one (onnxruntime reads it so).
-  const given = (name: string, fallback: number, length: number): number[] => {
-    const v = attrInts(node, name);
-    return v?.length ? v : new Array<number>(length).fill(fallback);
-  };
+  const autoPad = attrAutoPad(node);
+  const r = kernel.length;
   return {
     kernel,
-    strides: given('strides', 1, kernel.length),
-    dilations: given('dilations', 1, kernel.length),
-    pads: autoPad === 'NOTSET' ? given('pads', 0, 2 * kernel.length) : new Array<number>(2 * kernel.length).fill(0),
+    strides: attrIntsOr(node, 'strides', r, 1),
+    dilations: attrIntsOr(node, 'dilations', r, 1),
+    pads: autoPad === 'NOTSET' ? attrIntsOr(node, 'pads', 2 * r, 0) : new Array<number>(2 * r).fill(0),
     autoPad,
     ceil: attrInt(node, 'ceil_mode', 0) === 1,
   };
