@@ -19,6 +19,7 @@ const COMMANDS: Entry[] = [
   { name: 'export', summary: "turn a PyTorch state_dict (safetensors) into the pipeline's ONNX model", load: async () => (await import('./commands/export.ts')).exportCommand },
   { name: 'llc', summary: 'estimate the local learning coefficient λ̂ of any ONNX model on a dataset', load: async () => (await import('./commands/llc.ts')).llcCommand },
   { name: 'selftest', summary: 'check the λ̂ estimator on models with a known learning coefficient', load: async () => (await import('./commands/selftest.ts')).selftestCommand },
+  { name: 'doctor', summary: 'which onnxruntime providers and tfjs backends load here, which the stages choose, and fixes', load: async () => (await import('./commands/doctor.ts')).doctorCommand },
   { name: 'diff', summary: 'compare two runs: config differences, metric deltas, overlaid curves (HTML or --json)', load: async () => (await import('./commands/diff.ts')).diffCommand },
 ];
 

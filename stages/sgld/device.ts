@@ -17,23 +17,31 @@ export interface ResolvedDevice {
 
 export async function resolveDevice(choice: DeviceChoice): Promise<ResolvedDevice> {
   if (choice !== 'auto') return { device: choice, reason: `asked for ${choice}` };
-  // Without the provider library there is nothing to try (and a failed try logs an error).
-  if (!existsSync(join(bindingDir(), 'libonnxruntime_providers_cuda.so'))) {
-    return { device: 'cpu', reason: 'auto: no CUDA execution provider is installed next to libonnxruntime' };
-  }
   try {
-    const session = await createSession(probeModel(), { device: 'cuda' });
-    await session.release();
+    await probeProvider('cuda');
     return { device: 'cuda', reason: 'auto: the CUDA execution provider loads' };
   } catch (e) {
-    return { device: 'cpu', reason: `auto: the CUDA execution provider is installed but does not load (${(e as Error).message})` };
+    return { device: 'cpu', reason: `auto: ${(e as Error).message}` };
   }
 }
 
-/** Where onnxruntime-node keeps libonnxruntime and its providers on this platform. */
-function bindingDir(): string {
+/** Resolves when `device`'s execution provider runs a model here; rejects saying why not. */
+export async function probeProvider(device: Device): Promise<void> {
+  // Without the provider library there is nothing to try (and a failed try logs an error).
+  if (device === 'cuda' && !existsSync(cudaProviderPath())) throw new Error('no CUDA execution provider is installed next to libonnxruntime');
+  try {
+    const session = await createSession(probeModel(), { device });
+    await session.release();
+  } catch (e) {
+    if (device === 'cpu') throw e;
+    throw new Error(`the CUDA execution provider is installed but does not load (${(e as Error).message})`);
+  }
+}
+
+/** Where onnxruntime-node looks for its CUDA provider on this platform: next to libonnxruntime. */
+export function cudaProviderPath(): string {
   const main = createRequire(import.meta.url).resolve('onnxruntime-node');
-  return join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  return join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
 }
 
 /** The smallest model a provider must run: y = Identity(x). */

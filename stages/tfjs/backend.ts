@@ -18,10 +18,11 @@ export interface BackendInfo {
   version: string;
 }
 
-const PREFERENCE: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** Every backend, fastest first: the order `auto` tries them in. */
+export const PREFERENCE: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** Starts one backend; resolves to its version, rejects when it is unavailable. */
-async function start(name: BackendName): Promise<string> {
+export async function startBackend(name: BackendName): Promise<string> {
   switch (name) {
     case 'tensorflow-gpu':
       return startNode('@tensorflow/tfjs-node-gpu');
@@ -68,7 +69,7 @@ export async function startFirst(candidates: readonly BackendName[], what: strin
   const failures: string[] = [];
   for (const name of candidates) {
     try {
-      return { name, version: await start(name) };
+      return { name, version: await startBackend(name) };
     } catch (e) {
       failures.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../../schemas/config.ts';
+import type { Device } from '../onnx/ort.ts';
 import { resolveDevice } from '../sgld/device.ts';
 import { NATIVE_BACKENDS, initBackend, startFirst, type BackendInfo } from '../tfjs/backend.ts';
 import type { TrainEngine, TrainSetup } from './engine.ts';
@@ -35,22 +36,34 @@ function tfjsEngine(setup: TrainSetup, backend: BackendInfo, reason: string): Op
   };
 }
 
-export async function openEngine(c: Config['train'], setup: TrainSetup): Promise<OpenedEngine> {
-  if (c.engine === 'tfjs') return tfjsEngine(setup, await initBackend(c.backend), 'train.engine = tfjs');
+/** What trains under `c`: the engine with its tfjs backend (started) or onnxruntime device,
+ * and why. `pipeline doctor` reports it without training. */
+export type TrainRuntime =
+  | { engine: 'tfjs'; backend: BackendInfo; reason: string }
+  | { engine: 'onnxruntime'; device: Device; reason: string };
+
+export async function chooseTrainRuntime(c: Pick<Config['train'], 'engine' | 'backend' | 'device'>): Promise<TrainRuntime> {
+  if (c.engine === 'tfjs') return { engine: 'tfjs', backend: await initBackend(c.backend), reason: 'train.engine = tfjs' };
   if (c.engine === 'onnxruntime' && c.backend !== 'auto') {
     throw new Error(`train.backend = ${c.backend} names a tfjs backend, but train.engine = onnxruntime; set train.backend=auto or train.engine=tfjs`);
   }
   if (c.engine === 'auto') {
-    if (c.backend !== 'auto') return tfjsEngine(setup, await initBackend(c.backend), `auto: train.backend = ${c.backend} asks for tfjs`);
+    if (c.backend !== 'auto') return { engine: 'tfjs', backend: await initBackend(c.backend), reason: `auto: train.backend = ${c.backend} asks for tfjs` };
     const native = await startFirst(NATIVE_BACKENDS, 'native').catch(() => undefined);
-    if (native) return tfjsEngine(setup, native, 'auto: a native tfjs backend starts');
+    if (native) return { engine: 'tfjs', backend: native, reason: 'auto: a native tfjs backend starts' };
   }
   const device = await resolveDevice(c.device);
   const why = c.engine === 'auto' ? 'auto: no native tfjs backend starts here (tfjs-node needs libtensorflow)' : 'train.engine = onnxruntime';
+  return { engine: 'onnxruntime', device: device.device, reason: `${why}; onnxruntime on ${device.device} (${device.reason})` };
+}
+
+export async function openEngine(c: Config['train'], setup: TrainSetup): Promise<OpenedEngine> {
+  const chosen = await chooseTrainRuntime(c);
+  if (chosen.engine === 'tfjs') return tfjsEngine(setup, chosen.backend, chosen.reason);
   return {
-    engine: await OrtEngine.open(setup, { device: device.device, threads: c.threads, stepsPerRun: ORT_STEPS_PER_RUN }),
-    reason: `${why}; onnxruntime on ${device.device} (${device.reason}), ${c.threads} thread${c.threads === 1 ? '' : 's'}`,
-    runtime: { engine: 'onnxruntime', device: device.device },
+    engine: await OrtEngine.open(setup, { device: chosen.device, threads: c.threads, stepsPerRun: ORT_STEPS_PER_RUN }),
+    reason: `${chosen.reason}, ${c.threads} thread${c.threads === 1 ? '' : 's'}`,
+    runtime: { engine: 'onnxruntime', device: chosen.device },
     tools: { 'onnxruntime-node': ort.env.versions.common ?? 'unknown' },
   };
 }
