@@ -1,15 +1,18 @@
 // Is a stage's cached result still valid? Fresh when its manifest exists, its config
-// slice is unchanged, the inputs it read are still what its upstream stages hold (and
-// those are fresh), and its own outputs are unmodified.
+// slice is unchanged, the code it ran (its module graph, the lockfile, package and Node
+// versions) is the code now, the inputs it read are still what its upstream stages hold
+// (and those are fresh), and its own outputs are unmodified.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../schemas/config.ts';
+import { codeChanges, codeFingerprint } from '../stages/lib/code.ts';
 import { sha256 } from '../stages/lib/hash.ts';
 import { partialDir, readManifest, stageDir } from '../stages/lib/run-dir.ts';
-import { STAGES, STAGE_NAMES, type StageName } from '../stages/registry.ts';
+import { activity, type RunLock } from '../stages/lib/run-lock.ts';
+import { STAGES, STAGE_NAMES, stageScript, type StageName } from '../stages/registry.ts';
 import { changedKeys } from './config.ts';
 
-export type StageState = 'fresh' | 'stale' | 'missing';
+export type StageState = 'fresh' | 'stale' | 'missing' | 'running';
 
 export interface StageStatus {
   stage: StageName;
@@ -43,6 +46,8 @@ export function stageStatus(runDir: string, config: Config, stage: StageName, ea
   for (const key of changedKeys('', manifest.config, current)) {
     reasons.push(`config ${key} changed: ${show(valueAt(manifest.config, key))} → ${show(valueAt(current, key))}`);
   }
+  if (manifest.schema_version === 1) reasons.push('made before code was tracked (manifest schema 1)');
+  else reasons.push(...codeChanges(manifest.code, codeFingerprint(stageScript(stage))));
   for (const dep of STAGES[stage].deps) {
     const depStatus = earlier.get(dep);
     if (depStatus && depStatus.state !== 'fresh') {
@@ -65,9 +70,11 @@ export function stageStatus(runDir: string, config: Config, stage: StageName, ea
   return { stage, state: reasons.length ? 'stale' : 'fresh', reasons, endedAt: manifest.ended_at };
 }
 
-/** Statuses of all stages in pipeline order. */
-export function runStatus(runDir: string, config: Config): Map<StageName, StageStatus> {
+/** Statuses of all stages in pipeline order; with the run's live lock, the stage it works on is running. */
+export function runStatus(runDir: string, config: Config, lock?: RunLock): Map<StageName, StageStatus> {
   const out = new Map<StageName, StageStatus>();
-  for (const s of STAGE_NAMES) out.set(s, stageStatus(runDir, config, s, out));
+  for (const s of STAGE_NAMES) {
+    out.set(s, lock?.stage === s ? { stage: s, state: 'running', reasons: [activity(runDir, lock)] } : stageStatus(runDir, config, s, out));
+  }
   return out;
 }

@@ -97,9 +97,13 @@ test('a stage killed half-way leaves no manifest and is redone', async (t) => {
   assert.ok(!existsSync(join(runDir, 'generate', 'manifest.json')));
   const status = await pipeline(['status', '--run', 'k'], dir);
   assert.match(status.stdout, /generate\s+missing: interrupted/);
+  // The killed stage held the run's lock; its process is gone, so the next run takes it over.
+  assert.match(status.stdout, new RegExp(`^lock .*lock\\.json was left by pid ${child.pid} on .*, which is gone`, 'm'));
   const redo = await gen(dir, 'k');
   assert.equal(redo.code, 0, redo.stderr);
+  assert.match(redo.stderr, new RegExp(`pipeline: taking over .*lock\\.json, left by stage generate run by itself \\(pid ${child.pid} on [^)]+\\), whose process is gone`));
   assert.match(redo.stderr, /generate: running \(interrupted/);
+  assert.ok(!existsSync(join(runDir, 'lock.json')));
   assert.ok(existsSync(join(runDir, 'generate', 'manifest.json')));
   assert.ok(!existsSync(join(runDir, 'generate.partial')));
 });

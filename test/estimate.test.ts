@@ -38,6 +38,7 @@ function writeStage(runDir: string, stage: string, files: Record<string, Uint8Ar
     config: {},
     inputs: {},
     outputs,
+    code: { files: {}, packages: {}, node: process.version },
     tools: {},
     runtime: {},
     host: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 1, cpu_model: 'c' },

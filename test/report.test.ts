@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { sha256 } from '../stages/lib/hash.ts';
+import { readSavedConfig, writeSavedConfig } from '../stages/lib/run-dir.ts';
 import { decodeSafetensors } from '../stages/lib/safetensors.ts';
 import { num } from '../stages/report/format.ts';
 import { readRun } from '../stages/report/run-data.ts';
@@ -114,6 +115,26 @@ test('report: one self-contained page with every chart, the run facts and statem
   assert.ok(page.includes(`${diverged} of ${sweep.points.length} grid points had diverging chains`));
 });
 
+test('the report sees only its config slice: other sections changed in config.json do not change it, and pipeline run --single refuses to report over them', { timeout: 60_000 }, async () => {
+  const page = () => readFileSync(join(runDir, 'report', 'report.html'), 'utf8').replace(/ · report made [^<]*/, '');
+  const before = page();
+  has(before, /each from 2 chains × 10 draws/);
+  has(before, /dropout p = 0\.1 was on for all 40 steps/);
+  const saved = readSavedConfig(runDir);
+  writeSavedConfig(runDir, { ...saved, estimate: { ...saved.estimate, num_draws: 75 }, train: { ...saved.train, steps: 999 } });
+  try {
+    const direct = await execa(process.execPath, ['--import', 'tsx', join(ROOT, 'stages/report/main.ts'), '--run-dir', runDir], { cwd: ROOT, reject: false });
+    assert.equal(direct.exitCode, 0, String(direct.stderr));
+    assert.equal(page(), before);
+    // The CLI never shows a report over artifacts made otherwise: with --single it refuses, naming the stale stage.
+    const single = await pipeline(['run', 'report', '--single', '--run', 'r'], root);
+    assert.equal(single.code, 2);
+    assert.match(single.stderr, /--single: stage report reads the artifacts of train, which is stale in run r \(config train\.steps changed: 40 → 999[;)]/);
+  } finally {
+    writeSavedConfig(runDir, saved);
+  }
+});
+
 test('report statements change with the data they describe; changed or missing artifacts are refused', { timeout: 60_000 }, async () => {
   assert.ok(statementsOf(runDir).some((s) => s.startsWith('Training ran in train mode throughout')));
 
@@ -143,12 +164,14 @@ test('report statements change with the data they describe; changed or missing a
   const sweepJson = join(runDir, 'sweep', 'sweep.json');
   const original = readFileSync(sweepJson);
   writeFileSync(sweepJson, '{}');
-  const tampered = await pipeline(['run', 'report', '--run', 'r'], root);
-  assert.equal(tampered.code, 1);
-  assert.match(tampered.stderr, /sweep\/sweep\.json: sha256 .* does not match/);
+  // Run by itself: `pipeline run report` would first redo the sweep, whose output changed.
+  const reportStage = () => execa(process.execPath, ['--import', 'tsx', join(ROOT, 'stages/report/main.ts'), '--run-dir', runDir], { cwd: ROOT, reject: false });
+  const tampered = await reportStage();
+  assert.equal(tampered.exitCode, 1);
+  assert.match(String(tampered.stderr), /sweep\/sweep\.json: sha256 .* does not match/);
   writeFileSync(sweepJson, original);
   rmSync(join(runDir, 'calibration'), { recursive: true });
-  const direct = await execa(process.execPath, ['--import', 'tsx', join(ROOT, 'stages/report/main.ts'), '--run-dir', runDir], { cwd: ROOT, reject: false });
+  const direct = await reportStage();
   assert.equal(direct.exitCode, 1);
   assert.match(String(direct.stderr), /report: error: the report needs the artifacts of calibration, which has not finished in run r/);
 });

@@ -1,11 +1,14 @@
-// `pipeline run`: runs the named stages of a run in pipeline order as child processes,
-// skipping those whose cached result is fresh.
+// `pipeline run`: brings the named stages up to date, as `dvc repro`, make or snakemake do:
+// every missing or stale stage they need upstream runs first, in pipeline order, each as a
+// child process, saying which and why; fresh stages are skipped. With --single only the
+// named stages run, on upstream artifacts that must be fresh. The run's lock keeps any
+// other `pipeline run` out of the run meanwhile.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { readSavedConfig, configPath, writeSavedConfig } from '../../stages/lib/run-dir.ts';
-import { STAGES, STAGE_NAMES, isStageName, type StageName } from '../../stages/registry.ts';
+import { acquireRunLock } from '../../stages/lib/run-lock.ts';
+import { STAGES, STAGE_NAMES, isStageName, stageScript, type StageName } from '../../stages/registry.ts';
 import { duration } from '../../stages/report/format.ts';
 import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';
@@ -14,14 +17,33 @@ import { artifactsRoot, newRunId, resolveRunId, touchRun } from '../runs.ts';
 
 const TSX = import.meta.resolve('tsx');
 
-export function stageScript(stage: StageName): string {
-  return fileURLToPath(new URL(`../../stages/${stage}/main.ts`, import.meta.url));
+/** Runs one stage script in a child process, telling `started` its pid; resolves to its exit code. */
+async function runStageProcess(stage: StageName, runDir: string, started: (pid: number) => void): Promise<number> {
+  const child = execa(process.execPath, ['--import', TSX, stageScript(stage), '--run-dir', runDir], { stdio: 'inherit', reject: false });
+  if (child.pid !== undefined) started(child.pid);
+  return (await child).exitCode ?? 1;
 }
 
-/** Runs one stage script in a child process; resolves to its exit code. */
-export async function runStageProcess(stage: StageName, runDir: string): Promise<number> {
-  const child = await execa(process.execPath, ['--import', TSX, stageScript(stage), '--run-dir', runDir], { stdio: 'inherit', reject: false });
-  return child.exitCode ?? 1;
+/** The named stages and every stage they read from, directly or not, each mapped to the named stage that needs it (a named one to itself). */
+function withUpstream(named: StageName[]): Map<StageName, StageName> {
+  const need = new Map<StageName, StageName>(named.map((s) => [s, s]));
+  for (const s of [...STAGE_NAMES].reverse()) {
+    const by = need.get(s);
+    if (by) for (const dep of STAGES[s].deps) if (!need.has(dep)) need.set(dep, by);
+  }
+  return need;
+}
+
+/** --single: every stage the named ones read from, and do not run themselves, must be fresh. */
+function requireFreshUpstream(runDir: string, runId: string, named: StageName[], statuses: Map<StageName, StageStatus>): void {
+  for (const stage of named) {
+    for (const dep of STAGES[stage].deps.filter((d) => !named.includes(d))) {
+      const s = statuses.get(dep)!;
+      if (s.state !== 'fresh') {
+        throw new UsageError(`--single: stage ${stage} reads the artifacts of ${dep}, which is ${s.state} in run ${runId} (${s.reasons.join('; ')}); without --single, pipeline run ${stage} builds ${dep} first`);
+      }
+    }
+  }
 }
 
 function parseStages(names: string[]): StageName[] {
@@ -38,64 +60,66 @@ function parseStages(names: string[]): StageName[] {
 export const runCommand: Command = {
   usage: `pipeline run all | <stage> [<stage>…] [options]
 
-Runs the named stages in pipeline order (${STAGE_NAMES.join(' → ')}).
-A stage whose config slice and inputs match its manifest is skipped; a stage whose
-upstream stages are not named runs from their cached artifacts.
+Brings the named stages up to date, in pipeline order (${STAGE_NAMES.join(' → ')}).
+Every stage they read from, directly or not, that is missing or stale runs first, with a
+line saying which stage needs it and why. A stage is fresh, and skipped, when its config
+slice, its code (the source files it runs, the lockfile, Node and package versions), its
+inputs and its outputs all match its manifest.
+Only one \`pipeline run\` works in a run at a time: a second exits with an error naming the
+first (pid, host, start); a lock left by a process that is gone is taken over with a notice.
 
 Options:
 ${RUN_FLAGS_HELP}
 ${CONFIG_FLAGS_HELP}
-  --force             rerun the named stages even when fresh
+  --force             rerun the named stages even when fresh (not the upstream ones)
+  --single            run only the named stages; refuse, naming it, when a stage they read
+                      from is not fresh (as dvc repro --single-item)
   -h, --help          this text
 
 Stages:
 ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
 
   async main(argv) {
-    const { values, positionals } = parse(argv, { ...runFlags, ...configFlags, force: { type: 'boolean' } }, true);
-    const stages = parseStages(positionals);
+    const { values, positionals } = parse(argv, { ...runFlags, ...configFlags, force: { type: 'boolean' }, single: { type: 'boolean' } }, true);
+    const named = parseStages(positionals);
     const root = artifactsRoot(values.artifacts);
     const runId = values.run ? resolveRunId(root, values.run) : newRunId(root);
     const runDir = join(root, runId);
     const existing = existsSync(configPath(runDir));
     // Validate everything before writing anything.
     const config = resolveConfig(existing ? readSavedConfig(runDir) : {}, configSources(values));
-    const before = runStatus(runDir, config);
-    for (const stage of stages) {
-      for (const dep of STAGES[stage].deps) {
-        if (!stages.includes(dep) && before.get(dep)!.state === 'missing') {
-          throw new UsageError(`stage ${stage} reads the artifacts of ${dep}, which has not run in run ${runId}; run them together: pipeline run ${dep} ${stage} --run ${runId}`);
-        }
-      }
-    }
+    if (values.single) requireFreshUpstream(runDir, runId, named, runStatus(runDir, config));
+    const plan = values.single ? new Map(named.map((s) => [s, s])) : withUpstream(named);
 
-    const began = Date.now();
-    touchRun(root, runId);
-    writeSavedConfig(runDir, config);
-    process.stderr.write(`run ${runId} (${runDir})\n`);
+    const lock = acquireRunLock(runDir, `pipeline run ${positionals.join(' ')}`, (m) => process.stderr.write(`pipeline: ${m}\n`));
+    try {
+      const began = Date.now();
+      touchRun(root, runId);
+      writeSavedConfig(runDir, config);
+      process.stderr.write(`run ${runId} (${runDir})\n`);
 
-    const statuses = new Map<StageName, StageStatus>();
-    for (const stage of STAGE_NAMES) {
-      let status = stageStatus(runDir, config, stage, statuses);
-      if (stages.includes(stage)) {
-        if (status.state === 'fresh' && !values.force) {
-          process.stderr.write(`${stage}: fresh, skipped (--force reruns it)\n`);
-        } else {
+      const statuses = new Map<StageName, StageStatus>();
+      for (const stage of STAGE_NAMES) {
+        let status = stageStatus(runDir, config, stage, statuses);
+        const by = plan.get(stage);
+        if (by && status.state === 'fresh' && !(values.force && by === stage)) {
+          process.stderr.write(`${stage}: fresh, skipped${by === stage ? ' (--force reruns it)' : ''}\n`);
+        } else if (by) {
           const why = status.state === 'fresh' ? 'forced' : status.reasons.join('; ');
-          process.stderr.write(`${stage}: running (${why})\n`);
-          const code = await runStageProcess(stage, runDir);
+          process.stderr.write(`${stage}: running (${by === stage ? '' : `needed by ${by}: `}${why})\n`);
+          const code = await runStageProcess(stage, runDir, (pid) => lock.update(stage, pid));
           if (code !== 0) {
             process.stderr.write(`pipeline: stage ${stage} failed (exit code ${code}); run ${runId} stopped there\n`);
             return 1;
           }
           status = stageStatus(runDir, config, stage, statuses);
         }
-      } else if (status.state !== 'fresh' && STAGE_NAMES.some((s) => stages.includes(s) && STAGES[s].deps.includes(stage))) {
-        process.stderr.write(`note: ${stage} is ${status.state} (${status.reasons.join('; ')}); later stages use its cached artifacts\n`);
+        statuses.set(stage, status);
       }
-      statuses.set(stage, status);
+      process.stderr.write(`run ${runId}: done in ${duration((Date.now() - began) / 1000)}\n`);
+      return 0;
+    } finally {
+      lock.release();
     }
-    process.stderr.write(`run ${runId}: done in ${duration((Date.now() - began) / 1000)}\n`);
-    return 0;
   },
 };

@@ -12,7 +12,7 @@ import { parameterMask, restrictGroups } from './parameter-masks.ts';
 /** Keys of a restricted group's random streams: its checkpoint's step plus (group + 1)·2^24. */
 const GROUP_KEY = 2 ** 24;
 
-export async function estimate(ctx: StageContext): Promise<void> {
+export async function estimate(ctx: StageContext<'estimate'>): Promise<void> {
   const { device: deviceChoice, restrict, params, freeze, ...settings } = ctx.config.estimate;
   const { model, data, checkpoints } = samplingInputs(ctx);
   const selected = params.length || freeze.length ? parameterMask(model.params, params, freeze, 'estimate.params') : undefined;

@@ -1,5 +1,6 @@
 // A progress bar on stderr: redrawn in place on a terminal, a line every 10% (or 30 s)
-// otherwise, so CI logs stay readable.
+// otherwise, so CI logs stay readable. A stage also hands its progress to a sink (at most
+// once a second), which `pipeline status` reads.
 
 function duration(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -8,10 +9,20 @@ function duration(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+type Sink = (done: number, total: number) => void;
+let sink: Sink | undefined;
+const SINK_EVERY_MS = 1000;
+
+/** Hands every bar's progress to `fn` too (the stage runner writes it beside the run's lock). */
+export function reportProgressTo(fn: Sink): void {
+  sink = fn;
+}
+
 export class Progress {
   private readonly start = Date.now();
   private lastDraw = 0;
   private lastDecile = -1;
+  private lastSink = 0;
   private readonly tty = Boolean(process.stderr.isTTY);
 
   constructor(private readonly label: string, private readonly total: number, private readonly stream: NodeJS.WriteStream = process.stderr) {}
@@ -22,6 +33,10 @@ export class Progress {
     const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const decile = Math.floor(frac * 10);
     const finished = done >= this.total;
+    if (sink && (finished || now - this.lastSink >= SINK_EVERY_MS)) {
+      this.lastSink = now;
+      sink(done, this.total);
+    }
     if (this.tty) {
       if (!finished && now - this.lastDraw < 100) return;
     } else if (!finished && decile === this.lastDecile && now - this.lastDraw < 30_000) {

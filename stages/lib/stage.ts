@@ -1,21 +1,28 @@
-// What every stage script shares: argument handling, reading verified inputs, writing
-// outputs into <stage>.partial/, and on success the manifest and the swap into place.
-// A stage killed half-way leaves only the .partial folder, which nothing trusts.
+// What every stage script shares: argument handling, the run's lock (unless the
+// `pipeline run` that started it holds it), the stage's config slice, reading verified
+// inputs, writing outputs into <stage>.partial/, and on success the manifest — with the code
+// the stage ran — and the swap into place. A stage killed half-way leaves only the .partial
+// folder, which nothing trusts.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { hostname, cpus, platform, arch } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigSchema, type Config } from '../../schemas/config.ts';
-import { MANIFEST_SCHEMA_ID, MANIFEST_SCHEMA_VERSION, type FileEntry, type Manifest } from '../../schemas/manifest.ts';
-import { STAGES, type StageName } from '../registry.ts';
+import { MANIFEST_SCHEMA_ID, MANIFEST_SCHEMA_VERSION, type CurrentManifest, type FileEntry, type Manifest } from '../../schemas/manifest.ts';
+import { STAGES, stageScript, type StageConfig, type StageName } from '../registry.ts';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import { codeFingerprint } from './code.ts';
 import { sha256 } from './hash.ts';
+import { reportProgressTo } from './progress.ts';
+import { acquireRunLock, liveLock, writeProgress } from './run-lock.ts';
 import { configPath, parseJson, partialDir, readManifest, readSavedConfig, stageDir, writeSavedConfig, manifestPath } from './run-dir.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensors } from './safetensors.ts';
 import { PIPELINE_VERSION } from './version.ts';
 
-export class StageContext {
+export class StageContext<S extends StageName = StageName> {
+  /** The stage's slice of the run's config: all of it the stage may read. */
+  readonly config: StageConfig<S>;
   readonly inputs: Record<string, FileEntry> = {};
   readonly results: Record<string, unknown> = {};
   readonly runtime: Record<string, unknown> = {};
@@ -23,12 +30,14 @@ export class StageContext {
   private readonly upstream = new Map<string, Manifest>();
 
   constructor(
-    readonly stage: StageName,
+    readonly stage: S,
     readonly runDir: string,
-    readonly config: Config,
+    config: Config,
     /** Where this stage writes: <run>/<stage>.partial/ */
     readonly workDir: string,
-  ) {}
+  ) {
+    this.config = STAGES[stage].slice(config) as StageConfig<S>;
+  }
 
   get runId(): string {
     return relative(dirname(this.runDir), this.runDir);
@@ -128,11 +137,20 @@ function stageArgs(stage: StageName): { runDir: string } {
   return { runDir: values['run-dir'] };
 }
 
+/** Takes the run's lock unless the `pipeline run` that started this process holds it. */
+function lockUnlessParentHolds(runDir: string, stage: StageName): void {
+  if (liveLock(runDir)?.pid === process.ppid) return;
+  acquireRunLock(runDir, `stage ${stage} run by itself`, (m) => process.stderr.write(`${stage}: ${m}\n`), stage);
+}
+
 /** Runs a stage body with a context and writes its manifest when the body succeeds. */
-export async function runStage(stage: StageName, body: (ctx: StageContext) => Promise<void>, options: StageOptions = {}): Promise<void> {
+export async function runStage<S extends StageName>(stage: S, body: (ctx: StageContext<S>) => Promise<void>, options: StageOptions = {}): Promise<void> {
   const { runDir } = stageArgs(stage);
   try {
-    mkdirSync(runDir, { recursive: true });
+    lockUnlessParentHolds(runDir, stage);
+    reportProgressTo((done, total) => writeProgress(runDir, { stage, done, total }));
+    // The code as loaded: every module this script imports has been read by now.
+    const code = codeFingerprint(stageScript(stage));
     let config: Config;
     if (existsSync(configPath(runDir))) {
       config = readSavedConfig(runDir);
@@ -157,15 +175,16 @@ export async function runStage(stage: StageName, body: (ctx: StageContext) => Pr
       const bytes = readFileSync(join(work, f));
       outputs[f] = { sha256: sha256(bytes), bytes: bytes.length };
     }
-    const manifest: Manifest = {
+    const manifest: CurrentManifest = {
       schema: MANIFEST_SCHEMA_ID,
       schema_version: MANIFEST_SCHEMA_VERSION,
       stage,
       output_schema: STAGES[stage].outputSchema,
       run: ctx.runId,
-      config: STAGES[stage].slice(config),
+      config: ctx.config,
       inputs: ctx.inputs,
       outputs,
+      code,
       tools: ctx.tools,
       runtime: ctx.runtime,
       host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown' },

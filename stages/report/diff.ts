@@ -9,7 +9,7 @@ import { int, num, when } from './format.ts';
 import { html, table, type Html } from './html.ts';
 import { figure, renderPage, type Section } from './page.ts';
 import { renderChart } from './render.ts';
-import { SHOWN_STAGES, type RunData } from './run-data.ts';
+import { SHOWN_STAGES, type RunData, type SavedRun } from './run-data.ts';
 import { flattenConfig, showValue } from './tables.ts';
 
 export interface DiffSide {
@@ -60,9 +60,9 @@ function metricsOf(d: RunData): Map<string, number | null> {
   return out;
 }
 
-export function diffFacts(a: RunData, b: RunData): DiffFacts {
-  const ca = flattenConfig(a.config);
-  const cb = flattenConfig(b.config);
+export function diffFacts(a: SavedRun, b: SavedRun): DiffFacts {
+  const ca = flattenConfig(a.saved);
+  const cb = flattenConfig(b.saved);
   const config = [...ca.keys()].filter((k) => JSON.stringify(ca.get(k)) !== JSON.stringify(cb.get(k))).map((key) => ({ key, a: ca.get(key), b: cb.get(key) }));
   const ma = metricsOf(a);
   const mb = metricsOf(b);

@@ -96,7 +96,7 @@ function glance(d: Complete) {
   ];
 }
 
-export async function writeReport(ctx: StageContext): Promise<void> {
+export async function writeReport(ctx: StageContext<'report'>): Promise<void> {
   const d = complete(loadRun(ctx));
   const rendered = new Map<string, RenderedChart>();
   for (const def of chartDefs(d)) {

@@ -1,8 +1,10 @@
 // Everything a report or a diff shows about one run, read through a StageContext so that
 // every artifact is checked against its stage's manifest before it is believed. A stage
 // that has not finished is listed in `missing` and what it would supply stays undefined:
-// the report refuses that, the diff says so.
-import type { Config } from '../../schemas/config.ts';
+// the report refuses that, the diff says so. The report sees only its own config slice;
+// the settings of the other stages come from their manifests, which record what made each
+// artifact.
+import { ConfigSchema, SECTIONS, type Config } from '../../schemas/config.ts';
 import { Calibration } from '../../schemas/calibration.ts';
 import { DatasetSummary, splitFromTensors, type SplitTensors } from '../../schemas/dataset.ts';
 import { Estimates } from '../../schemas/estimate.ts';
@@ -14,7 +16,7 @@ import { mean as meanOf, median as medianOf } from '../lib/moments.ts';
 import { readManifest, readSavedConfig } from '../lib/run-dir.ts';
 import { requireTensor } from '../lib/safetensors.ts';
 import { StageContext } from '../lib/stage.ts';
-import type { StageName } from '../registry.ts';
+import type { StageConfig, StageName } from '../registry.ts';
 
 /** The stages whose artifacts, manifests (tools, devices, timings) the report shows. */
 export const SHOWN_STAGES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration'] as const satisfies readonly StageName[];
@@ -48,6 +50,7 @@ export interface CalibrationRun {
 
 export interface RunData {
   id: string;
+  /** The config the artifacts were made with (madeWith). */
   config: Config;
   manifests: Partial<Record<ShownStage, Manifest>>;
   missing: ShownStage[];
@@ -89,14 +92,25 @@ function sampleOf(split: SplitTensors, vocab: string, rows: number, source: stri
   });
 }
 
-export function loadRun(ctx: StageContext): RunData {
+/** Each config section as the manifest of the stage it is named after records it, and the
+ * report's own slice. A section whose stage has not run keeps its defaults: the report
+ * refuses such a run, and the diff compares saved configs instead. */
+function madeWith(manifests: RunData['manifests'], own: StageConfig<'report'>): Config {
+  const recorded = SECTIONS.flatMap((section) => {
+    const m = (manifests as Partial<Record<string, Manifest>>)[section];
+    return m && section in m.config ? [[section, m.config[section]] as const] : [];
+  });
+  return ConfigSchema.parse({ ...Object.fromEntries(recorded), ...own });
+}
+
+export function loadRun(ctx: StageContext<'report'>): RunData {
   const manifests: RunData['manifests'] = {};
   for (const stage of SHOWN_STAGES) {
     const m = readManifest(ctx.runDir, stage);
     if (m) manifests[stage] = m;
   }
   const has = (stage: ShownStage) => manifests[stage] !== undefined;
-  const data: RunData = { id: ctx.runId, config: ctx.config, manifests, missing: SHOWN_STAGES.filter((s) => !has(s)), health: {} };
+  const data: RunData = { id: ctx.runId, config: madeWith(manifests, ctx.config), manifests, missing: SHOWN_STAGES.filter((s) => !has(s)), health: {} };
 
   if (has('generate')) {
     const summary = ctx.readJsonInput('generate', 'summary.json', DatasetSummary);
@@ -125,7 +139,11 @@ export function loadRun(ctx: StageContext): RunData {
   return data;
 }
 
+/** A run read outside any stage, with its saved config (what `pipeline diff` compares). */
+export type SavedRun = RunData & { saved: Config };
+
 /** A finished run read outside any stage (pipeline diff): the same verified readers; nothing is written. */
-export function readRun(runDir: string): RunData {
-  return loadRun(new StageContext('report', runDir, readSavedConfig(runDir), runDir));
+export function readRun(runDir: string): SavedRun {
+  const saved = readSavedConfig(runDir);
+  return { ...loadRun(new StageContext('report', runDir, saved, runDir)), saved };
 }

@@ -20,8 +20,9 @@ await runStage('sweep', async (ctx) => {
   const nbetas = nbetaGrid(nbeta0, c.beta_samples);
   const grid = epsilons.flatMap((epsilon, i) => nbetas.map((nbeta, j) => ({ i, j, epsilon, nbeta })));
   // The online estimator at every point: the estimate section's loader, seed, λ and σ with
-  // the sweep's own chains, draws and γ, no burn-in.
-  const settings = { ...estimate, localization: c.localization, num_chains: c.num_chains, num_draws: c.num_draws, sampler: c.sampler, num_burnin_steps: 0, num_steps_bw_draws: 1 };
+  // the sweep's own chains, draws and γ, no burn-in. Every point brings its own ε and nβ, so
+  // the settings' own (the grid's first) are never used.
+  const settings = { ...estimate, lr: epsilons[0]!, nbeta: nbetas[0]!, localization: c.localization, num_chains: c.num_chains, num_draws: c.num_draws, sampler: c.sampler, num_burnin_steps: 0, num_steps_bw_draws: 1 };
   const points = grid.map((g, k) => ({ w0: checkpoint.w0, key: k, lr: g.epsilon, nbeta: g.nbeta, label: `sweep ε=${g.epsilon.toPrecision(3)} nβ=${g.nbeta.toPrecision(3)}` }));
   const { device, results } = await sampleStage(ctx, model, data, points, settings, deviceChoice);
 

@@ -20,7 +20,7 @@ import { ORT_STEPS_PER_RUN, openEngine } from './open-engine.ts';
 const OPTIMIZER = 'optimizer.safetensors';
 
 /** Restores the state of an interrupted attempt with the same config and inputs, if any. */
-function resumeState(ctx: StageContext, fingerprint: string): { state: TrainerState; rows: MetricsRow[] } | undefined {
+function resumeState(ctx: StageContext<'train'>, fingerprint: string): { state: TrainerState; rows: MetricsRow[] } | undefined {
   const path = ctx.out(OPTIMIZER);
   if (!existsSync(path)) return undefined;
   const { tensors, metadata } = decodeSafetensors(readFileSync(path), path);
@@ -33,7 +33,7 @@ function resumeState(ctx: StageContext, fingerprint: string): { state: TrainerSt
   return { state: { weights, adam: { step, m: moments('m'), v: moments('v') } }, rows };
 }
 
-function modelConfigOf(ctx: StageContext, seqLen: number): SeedModelConfig {
+function modelConfigOf(ctx: StageContext<'train'>, seqLen: number): SeedModelConfig {
   const c = ctx.config.train;
   return { vocab: VOCAB_SIZE, seqLen, dModel: c.d_model, heads: c.n_heads, dFF: c.d_ff, layers: c.n_layers, dropout: c.dropout, layerNormEps: 1e-5 };
 }
