@@ -15,6 +15,9 @@ export const EstimateHealth = z
     r_hat: z.number().nullable(),
     /** Effective sample size of the loss traces, all chains together. */
     ess: z.number().nullable(),
+    /** Standard error of llc_mean: the std of the kept chains' λ̂ over √chains, or with one
+     * chain the sd of its llc draws over √ess (absent in files from before it was computed). */
+    llc_se: z.number().nullable().optional(),
     llc_mean: z.number().nullable(),
     negative_llc: z.boolean(),
     diverged_chains: z.number().int().min(0),
@@ -29,6 +32,9 @@ export const EstimateHealth = z
     mala_acceptance: z.number().nullable().optional(),
     /** Mean distance |w − w₀| of the kept chains at the last draw. */
     final_distance: z.number().nullable().optional(),
+    /** The largest mean loss over a chain's last half of draws, divided by init_loss (null
+     * when init_loss ≤ 0; absent where init_loss was not given). */
+    loss_to_init: z.number().nullable().optional(),
     warnings: z.array(z.string()),
   })
   .strict();

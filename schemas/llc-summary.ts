@@ -1,10 +1,13 @@
 // `pipeline llc --out summary.json`: λ̂ of a user's ONNX model. The trace file beside it
-// holds `loss` and `llc` [chains, draws] and `llc_mean`, `llc_std` [draws].
+// holds `loss` and `llc` [chains, draws] and `llc_mean`, `llc_std` [draws]. (With
+// `--format devinterp` the file holds devinterp's result keys instead: stages/sgld/devinterp.ts.)
+// Version 3 adds the cross-entropy loss, llc_se, the health record and the data notes.
 import { z } from 'zod';
 import { Divergence } from './estimate.ts';
+import { EstimateHealth } from './health.ts';
 
 export const LLC_SUMMARY_SCHEMA_ID = 'llc-pipeline/llc-summary';
-export const LLC_SUMMARY_SCHEMA_VERSION = 2;
+export const LLC_SUMMARY_SCHEMA_VERSION = 3;
 
 export const LlcSummary = z
   .object({
@@ -14,7 +17,12 @@ export const LlcSummary = z
     data: z.string(),
     input: z.string(),
     output: z.string(),
-    loss: z.literal('mse'),
+    /** mse, or ce: cross-entropy over the output's last axis with y class indices. */
+    loss: z.enum(['mse', 'ce']),
+    /** The logits' last axis (ce); null for mse. */
+    classes: z.number().int().min(2).nullable(),
+    /** Conversions made to the data (float64 → float32, y reshaped), one sentence each. */
+    data_notes: z.array(z.string()),
     sampler: z.enum(['sgld', 'rmsprop_sgld']),
     /** The sampled initializers and their total element count. */
     weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) }).strict()),
@@ -25,6 +33,8 @@ export const LlcSummary = z
     llc_mean: z.number().nullable(),
     llc_std: z.number().nullable(),
     llc_per_chain: z.array(z.number().nullable()),
+    /** Standard error of llc_mean: std over chains/√chains, one chain: sd of its draws/√ESS. */
+    llc_se: z.number().nullable(),
     init_loss: z.number(),
     nbeta: z.number(),
     num_chains: z.number().int().positive(),
@@ -42,6 +52,10 @@ export const LlcSummary = z
     mala_acceptance: z.number().nullable(),
     /** The sampler health warnings, as the sampling stages give them and as printed. */
     health_warnings: z.array(z.string()),
+    /** The whole health record, as health.json holds one per estimate: split-R̂, ESS,
+     * llc_se, first and second half llc and whether they differ (stationarity), negative λ̂,
+     * diverged chains, loss_to_init (loss explosion), noise against the weights, MALA. */
+    health: EstimateHealth,
     /** The trace file, relative to this summary's folder. */
     trace: z.string(),
     device: z.enum(['cpu', 'cuda']),

@@ -1,6 +1,6 @@
 // Sampler diagnostics against cases whose answer is known: i.i.d. chains, chains that
-// disagree, AR(1) chains with a known ESS, trending and diverged traces, and the
-// notebook's noise-to-weights ratio.
+// disagree, AR(1) chains with a known ESS, trending and diverged traces, the notebook's
+// noise-to-weights ratio, exploding losses, λ̂ above d/2 and the standard error of λ̂.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EstimateHealth } from '../schemas/health.ts';
@@ -161,6 +161,50 @@ test('negative λ̂, disagreeing chains, low ESS and a drifting trace each give 
     assert.match(text, what);
   }
   assert.ok(h.warnings.every((w) => w.startsWith('checkpoint step 500: ')));
+});
+
+test('loss explosion: far above init_loss and still growing; a chain as far above it but flat is not one', () => {
+  const rng = new Pcg32(8);
+  const draws = 200;
+  const initLoss = 0.001;
+  // 470× init_loss and flat (a well-trained model sampled hot), against a loss doubling
+  // every 20 draws from 10× init_loss.
+  const flat = Float32Array.from(normals(rng, 2 * draws), (x) => 0.47 + 0.01 * x);
+  const growing = Float32Array.from({ length: 2 * draws }, (_, i) => initLoss * 10 * 2 ** ((i % draws) / 20));
+  const llcOf = (loss: Float32Array) => loss.map((l) => 46 * (l - initLoss));
+  const quiet = estimateHealth(input({ loss: flat, llc: llcOf(flat), llcMean: 21.6, initLoss }));
+  within(quiet.loss_to_init!, 470, 0.01);
+  assert.doesNotMatch(quiet.warnings.join('\n'), /exploded/);
+  const loud = estimateHealth(input({ loss: growing, llc: llcOf(growing), llcMean: 1, initLoss }));
+  assert.match(loud.warnings.join('\n'), /the loss exploded: chain 0 averages [\d.e+]+× init_loss over its last half of draws \(above 100×\), more than 2× its first half/);
+  // Without init_loss (the check off) nothing is recorded; with init_loss 0 the ratio has no scale.
+  assert.equal('loss_to_init' in estimateHealth(input()), false);
+  assert.equal(estimateHealth(input({ initLoss: 0 })).loss_to_init, null);
+});
+
+test('λ̂ above d/2 by more than 3 standard errors, and a batch larger than the data, each give their warning', () => {
+  const base = input();
+  const above = (llcMean: number, dimension: number) => estimateHealth({ ...base, llcMean, dimension }).warnings.join('\n');
+  const se = estimateHealth(base).llc_se!;
+  assert.match(above(2.5 + 4 * se, 5), /λ̂ = [\d.]+ is more than 3 standard errors \([\d.e-]+\) above d\/2 = 2\.5 for the d = 5 sampled weights/);
+  assert.doesNotMatch(above(2.5 + 2 * se, 5), /above d\/2/);
+  assert.doesNotMatch(above(2.5 + 4 * se, 1000), /above d\/2/);
+  const batch = (size: number, autoNbeta: boolean) => estimateHealth({ ...base, batch: { size, rows: 1000, autoNbeta } }).warnings.join('\n');
+  assert.match(batch(5000, true), /the batch size 5000 is larger than the data's 1000 rows: every minibatch is the whole dataset, and nβ = auto \(m\/ln m\) was computed from m = 5000, not from the 1000 rows each minibatch holds — use a batch size of at most 1000/);
+  assert.match(batch(5000, false), /every minibatch is the whole dataset — use a batch size of at most 1000/);
+  assert.doesNotMatch(batch(1000, true), /batch size/);
+});
+
+test('the standard error of λ̂: std over chains / √chains, or with one chain sd / √ESS', () => {
+  const h = input();
+  const twoChains = estimateHealth(h);
+  const means = [0, 1].map((c) => h.llc.subarray(c * h.draws, (c + 1) * h.draws).reduce((a, b) => a + b, 0) / h.draws);
+  within(twoChains.llc_se!, Math.abs(means[0]! - means[1]!) / 2, 1e-6);
+  const one = estimateHealth({ ...h, chains: 1, loss: h.loss.subarray(0, h.draws), llc: h.llc.subarray(0, h.draws) });
+  const row = Array.from(h.llc.subarray(0, h.draws));
+  const m = row.reduce((a, b) => a + b, 0) / row.length;
+  const sd = Math.sqrt(row.reduce((a, b) => a + (b - m) ** 2, 0) / (row.length - 1));
+  within(one.llc_se!, sd / Math.sqrt(one.ess!), 1e-6);
 });
 
 test('printHealthWarnings writes one stderr line per warning', (t) => {

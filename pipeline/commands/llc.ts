@@ -10,9 +10,10 @@ import { writeFileAtomic, writeJsonAtomic } from '../../stages/lib/atomic.ts';
 import { Progress } from '../../stages/lib/progress.ts';
 import { encodeSafetensors } from '../../stages/lib/safetensors.ts';
 import { decodeModel } from '../../stages/onnx/io.ts';
-import { checkPrediction, readDataset } from '../../stages/sgld/dataset.ts';
+import { fitTargets, LOSS_KINDS, readDataset } from '../../stages/sgld/dataset.ts';
+import { DEVINTERP_DEFAULTS, devinterpResults, unlikeDevinterp } from '../../stages/sgld/devinterp.ts';
 import { resolveDevice } from '../../stages/sgld/device.ts';
-import { chainStepsOf, divergenceWarning, resultHealth, runLlc } from '../../stages/sgld/llc.ts';
+import { chainStepsOf, divergenceWarning, resolveNbeta, resultHealth, runLlc, type LlcSettings } from '../../stages/sgld/llc.ts';
 import { type ImportOptions, importOnnxModel } from '../../stages/sgld/model.ts';
 import { type OpCoverage, opCoverage } from '../../stages/autodiff/grad.ts';
 import type { Model } from '../../stages/onnx/ir.ts';
@@ -39,6 +40,13 @@ const KNOBS = {
 } as const;
 
 const defaults = EstimateConfig.parse({});
+const FORMATS = ['pipeline', 'devinterp'] as const;
+
+/** "(default 0.001; devinterp's 0.01)", devinterp's only where it differs. */
+function defaultOf(key: keyof typeof DEVINTERP_DEFAULTS): string {
+  const theirs = DEVINTERP_DEFAULTS[key];
+  return theirs === defaults[key] ? `(default ${defaults[key]})` : `(default ${defaults[key]}; devinterp's ${theirs})`;
+}
 
 const FLAGS = {
   model: { type: 'string' },
@@ -46,6 +54,7 @@ const FLAGS = {
   input: { type: 'string' },
   output: { type: 'string' },
   loss: { type: 'string' },
+  format: { type: 'string' },
   out: { type: 'string' },
   params: { type: 'string', multiple: true },
   freeze: { type: 'string', multiple: true },
@@ -64,8 +73,17 @@ differentiably — not buffers such as Pow exponents, shapes, indices, masks hol
 BatchNorm statistics — or those --params names; each one left out is printed with the
 reason and listed in the summary. Its data input
 is fed the rows of x, its output is compared with y by MSE (the mean over all elements
-of a minibatch); minibatches cycle a reshuffled loader. Writes summary.json and, beside
-it, <name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).
+of a minibatch) or cross-entropy (--loss ce: logits [rows, ..., classes], y int class or
+token indices [rows, ...], the mean over all target positions as torch's cross_entropy);
+minibatches cycle a reshuffled loader. float64 data is converted to float32 and a y that
+differs from the output only by axes of size 1 ([n] against [n, 1]) is reshaped, each
+with a note. After sampling it prints the sampler's health warnings (split-R̂, ESS,
+stationarity, negative λ̂, diverged chains, loss explosion against init_loss, λ̂ above
+d/2, batch size above the rows, MALA acceptance, noise against the weights). Writes
+summary.json (λ̂, its standard error, the health record and warnings) and, beside it,
+<name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).
+The defaults are the estimate stage's (the notebook's); those that differ from devinterp's
+estimate_learning_coeff_with_summary are marked below and printed when used.
 
 --check-ops lists the model's op types and, for each, whether the gradient passes it by
 a rule, stops there, does not pass there, or passes it without a rule (then sampling
@@ -73,28 +91,34 @@ would fail); it samples nothing and exits 1 when a rule is missing.
 
 Required:
   --model <file>        the ONNX model (opset ≥ 13, no control flow)
-  --data <file>         safetensors with x (model input rows) and y (float32 targets)
+  --data <file>         safetensors with x (model input rows) and y (float targets for
+                        mse, int64/int32 class indices for ce)
   --out <file>          where to write the summary JSON
 
 Options (defaults: the estimate config's):
   --input <name>        the model input the rows of x feed (default: its only input)
   --output <name>       the model output compared with y (default: its only output)
-  --loss mse            the loss (only mse)
+  --loss <l>            mse | ce (cross-entropy over the output's last axis) (default mse)
+  --format <f>          pipeline | devinterp: the summary's keys — ours (schema
+                        llc-pipeline/llc-summary), or those of the dict devinterp's
+                        estimate_learning_coeff_with_summary returns (llc/mean, llc/std,
+                        llc-chain/<i>, loss/trace, and the online llc/means, llc/stds,
+                        llc/trace, init_loss) (default pipeline)
   --params <glob>       sample only initializers matching the glob (* any characters,
                         ? one; repeatable), instead of the automatic choice
   --freeze <glob>       keep initializers matching the glob constant (repeatable)
   --sampler <s>         sgld | rmsprop_sgld (devinterp's SGMCMC.rmsprop_sgld: α 0.99,
                         eps 0.1) (default ${defaults.sampler})
-  --lr <ε>              SGLD step size (default ${defaults.lr})
-  --nbeta <nβ|auto>     inverse temperature; auto = m/ln m, m the batch size (default ${defaults.nbeta})
-  --localization <γ>    pull towards the initial weights (default ${defaults.localization})
-  --weight-decay <λ>    (default ${defaults.weight_decay})
-  --noise-level <σ>     (default ${defaults.noise_level})
-  --chains <n>          number of chains (default ${defaults.num_chains})
-  --draws <n>           draws per chain (default ${defaults.num_draws})
-  --burnin <n>          burn-in steps (default ${defaults.num_burnin_steps})
-  --thin <n>            steps between draws (default ${defaults.num_steps_bw_draws})
-  --batch-size <m>      minibatch size (default ${defaults.batch_size})
+  --lr <ε>              SGLD step size ${defaultOf('lr')}
+  --nbeta <nβ|auto>     inverse temperature; auto = m/ln m, m the batch size ${defaultOf('nbeta')}
+  --localization <γ>    pull towards the initial weights ${defaultOf('localization')}
+  --weight-decay <λ>    ${defaultOf('weight_decay')}
+  --noise-level <σ>     ${defaultOf('noise_level')}
+  --chains <n>          number of chains ${defaultOf('num_chains')}
+  --draws <n>           draws per chain ${defaultOf('num_draws')}
+  --burnin <n>          burn-in steps ${defaultOf('num_burnin_steps')}
+  --thin <n>            steps between draws ${defaultOf('num_steps_bw_draws')}
+  --batch-size <m>      minibatch size (default ${defaults.batch_size}; devinterp: the DataLoader's)
   --seed <n>            seed of the minibatch order and the noise (default ${defaults.seed})
   --device <d>          auto | cpu | cuda (default ${defaults.device}; cuda never falls back to cpu)
   --threads <n>         onnxruntime intra-op threads (default ${SAMPLER_DEFAULTS.threads})
@@ -108,7 +132,8 @@ Options (defaults: the estimate config's):
       return checkOps(v.model, { input: v.input, output: v.output, params: values.params as string[] | undefined, freeze: values.freeze as string[] | undefined });
     }
     for (const required of ['model', 'data', 'out'] as const) if (!v[required]) throw new UsageError(`--${required} is required`);
-    if ((v.loss ?? 'mse') !== 'mse') throw new UsageError(`--loss ${v.loss}: only mse is supported`);
+    const loss = oneOf('loss', v.loss ?? 'mse', LOSS_KINDS);
+    const format = oneOf('format', v.format ?? 'pipeline', FORMATS);
     const settings = parseKnobs(v);
     const threads = positiveInt('threads', v.threads ?? String(SAMPLER_DEFAULTS.threads));
     const [modelPath, dataPath, outPath] = [v.model!, v.data!, v.out!];
@@ -118,10 +143,14 @@ Options (defaults: the estimate config's):
     const { weights, constants } = imported.selection;
     process.stderr.write(`llc: sampling ${weights.length} initializer${weights.length === 1 ? '' : 's'} (${imported.w0.length} weights): ${weights.map((w) => w.name).join(', ')}\n`);
     for (const c of constants) process.stderr.write(`llc: kept constant ${c.name} [${c.shape}]: ${c.why}\n`);
-    const data = readDataset(dataPath, imported, onnx);
+    const read = readDataset(dataPath, modelPath, imported, onnx, loss);
+    const rows = read.data.x.dims[0]!;
     const { device, reason } = await resolveDevice(settings.device);
-    process.stderr.write(`llc: device ${device} (${reason}), onnxruntime ${ort.env.versions.common}, ${data.x.dims[0]} rows\n`);
-    await checkPrediction(bytes, imported, data, device, modelPath);
+    process.stderr.write(`llc: device ${device} (${reason}), onnxruntime ${ort.env.versions.common}, ${rows} rows\n`);
+    const { data, notes } = await fitTargets(bytes, imported, read, device, modelPath, loss);
+    for (const note of notes) process.stderr.write(`llc: note: ${note}\n`);
+    const unlike = defaultsUnlikeDevinterp(v, settings);
+    if (unlike) process.stderr.write(`llc: ${unlike}\n`);
 
     const progress = new Progress('llc', chainStepsOf(settings, 1));
     let done = 0;
@@ -135,7 +164,7 @@ Options (defaults: the estimate config's):
     const seconds = (performance.now() - started) / 1000;
     const r = result!;
     for (const d of r.divergences) process.stderr.write(divergenceWarning(d, modelPath) + '\n');
-    const health = resultHealth(modelPath, r, settings, imported);
+    const health = resultHealth(modelPath, r, settings, imported, rows);
     printHealthWarnings([health], 'llc: ');
 
     const trace = `${basename(outPath).replace(/\.json$/i, '')}.trace.safetensors`;
@@ -147,7 +176,9 @@ Options (defaults: the estimate config's):
       data: dataPath,
       input: imported.input,
       output: imported.output,
-      loss: 'mse',
+      loss,
+      classes: data.loss?.kind === 'ce' ? data.loss.classes : null,
+      data_notes: notes,
       sampler: settings.sampler,
       weights: weights.map((w) => ({ name: w.name, shape: w.shape })),
       weight_count: imported.w0.length,
@@ -155,6 +186,7 @@ Options (defaults: the estimate config's):
       llc_mean: r.estimate.llcMean,
       llc_std: r.estimate.llcStd,
       llc_per_chain: r.estimate.llcPerChain,
+      llc_se: health.llc_se ?? null,
       init_loss: r.initLoss,
       nbeta: r.nbeta,
       num_chains: settings.num_chains,
@@ -170,15 +202,18 @@ Options (defaults: the estimate config's):
       diverged: r.divergences,
       mala_acceptance: health.mala_acceptance ?? null,
       health_warnings: health.warnings,
+      health,
       trace,
       device,
       onnxruntime: ort.env.versions.common,
       seconds,
       chain_steps_per_s: done / seconds,
     };
-    writeJsonAtomic(outPath, summary);
+    writeJsonAtomic(outPath, format === 'devinterp' ? devinterpResults(r) : summary);
     const std = r.estimate.llcStd === null ? '' : ` ± ${r.estimate.llcStd.toPrecision(4)} (std over chains)`;
-    process.stdout.write(`λ̂ = ${r.estimate.llcMean?.toPrecision(4) ?? 'undefined (every chain diverged)'}${std}, init_loss ${r.initLoss.toPrecision(4)}, nβ ${r.nbeta.toPrecision(4)} → ${outPath}\n`);
+    const se = health.llc_se == null ? '' : `, se ${health.llc_se.toPrecision(2)}`;
+    const warned = health.warnings.length ? `; ${health.warnings.length} health warning${health.warnings.length === 1 ? '' : 's'} (above, and in the summary)` : '';
+    process.stdout.write(`λ̂ = ${r.estimate.llcMean?.toPrecision(4) ?? 'undefined (every chain diverged)'}${std}${se}, init_loss ${r.initLoss.toPrecision(4)}, nβ ${r.nbeta.toPrecision(4)} → ${outPath}${warned}\n`);
     return r.estimate.llcMean === null ? 1 : 0;
   },
 };
@@ -235,6 +270,21 @@ function parseKnobs(v: Record<string, string | undefined>) {
     throw new UsageError(`--${flag} ${v[flag]}: expected ${allowed ?? issue.message}`);
   }
   return r.data;
+}
+
+function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${flag} ${text}: expected one of ${allowed.join(', ')}`);
+  return text as T;
+}
+
+/** The line naming the knobs left at a default that differs from devinterp's, or ''. */
+function defaultsUnlikeDevinterp(v: Record<string, string | undefined>, settings: LlcSettings): string {
+  const flagOf = (key: string) => Object.entries(KNOBS).find(([, k]) => k === key)![0];
+  const unlike = unlikeDevinterp(settings).filter((key) => v[flagOf(key)] === undefined);
+  if (!unlike.length) return '';
+  const theirs = (key: keyof LlcSettings) => (key === 'nbeta' ? `auto = m/ln m = ${resolveNbeta({ ...settings, nbeta: 'auto' }).toPrecision(4)}` : DEVINTERP_DEFAULTS[key]);
+  const each = unlike.map((key) => `--${flagOf(key)} ${settings[key]} (devinterp ${theirs(key)})`);
+  return `defaults unlike devinterp's estimate_learning_coeff_with_summary: ${each.join(', ')}; pass the flags to choose`;
 }
 
 function positiveInt(flag: string, text: string): number {

@@ -6,7 +6,7 @@ import { HEALTH_SCHEMA_ID, HEALTH_SCHEMA_VERSION, type EstimateHealth, type Heal
 import { rowsOf, splitChains } from './chains.ts';
 import { effectiveSampleSize } from './ess.ts';
 import { splitRhat } from './rhat.ts';
-import { mean } from '../lib/moments.ts';
+import { mean, variance } from '../lib/moments.ts';
 import { stationarity } from './stationarity.ts';
 
 /** BDA3's threshold for its (non-rank-normalised) split-R̂. */
@@ -17,6 +17,15 @@ export const ESS_RATIO_LIMIT = 0.1;
 export const NOISE_RATIO_LIMIT = 1;
 /** devinterp's authors aim for a MALA acceptance near 0.9; below this, ε is too large. */
 export const MALA_ACCEPTANCE_LIMIT = 0.7;
+/** A chain whose loss over its last half of draws averages this many times init_loss, and
+ * more than LOSS_GROWTH_LIMIT times its first half, has exploded. The ratio alone says
+ * little: the rise λ/nβ of a healthy chain can dwarf a small init_loss (25–40× on the
+ * well-trained fixtures of test/fixtures/torch-exports, 470× on its transformer, whose
+ * chains are flat), so an explosion is also a loss still growing. */
+export const LOSS_EXPLOSION_LIMIT = 100;
+export const LOSS_GROWTH_LIMIT = 2;
+/** λ̂ this many standard errors above d/2 (the largest learning coefficient) is flagged. */
+export const BOUND_SE = 3;
 
 export interface HealthInput {
   /** Names the estimate in every warning, e.g. "checkpoint step 5500". */
@@ -38,6 +47,12 @@ export interface HealthInput {
   /** Per-draw MALA acceptance probability and distance from w₀, [chains, draws] (NaN where not measured). */
   malaAcceptance?: Float32Array;
   distance?: Float32Array;
+  /** The loss at w₀ the llc is measured from: enables the loss-explosion check. */
+  initLoss?: number;
+  /** How many weights are sampled (default: all of `weights`): λ̂ above d/2 is impossible. */
+  dimension?: number;
+  /** Minibatch size and the rows of the data: a batch larger than the data is flagged. */
+  batch?: { size: number; rows: number; autoNbeta: boolean };
 }
 
 /** Mean of the finite values of the kept chains' rows, or null. */
@@ -56,12 +71,45 @@ function meanOfRows(values: Float32Array | undefined, draws: number, kept: numbe
   return n ? sum / n : null;
 }
 
-const fmt = (x: number) => String(Number(x.toPrecision(3)));
+const fmt = (x: number) => (Math.abs(x) >= 1e6 ? x.toPrecision(3) : String(Number(x.toPrecision(3))));
 
 function rms(w: Float32Array): number {
   let s = 0;
   for (const v of w) s += v * v;
   return Math.sqrt(s / w.length);
+}
+
+/** The kept chain whose value is largest, with that value. */
+function largest(values: number[], kept: number[]): { chain: number; value: number } | null {
+  if (!values.length) return null;
+  const i = values.indexOf(Math.max(...values));
+  return { chain: kept[i]!, value: values[i]! };
+}
+
+/** Each kept chain's mean loss over its last half of draws against init_loss (null when
+ * init_loss is not positive), and the largest such ratio among chains that also grew past
+ * LOSS_GROWTH_LIMIT times their first half. */
+function lossAgainstInit(loss: Float32Array[], kept: number[], initLoss: number) {
+  const halfMeans = loss.map((row) => {
+    const h = Math.floor(row.length / 2);
+    return { first: mean(row.subarray(0, Math.max(h, 1))), last: mean(row.subarray(h)) };
+  });
+  const ratios = halfMeans.map((m) => m.last / initLoss);
+  const growing = ratios.map((r, i) => (halfMeans[i]!.last > LOSS_GROWTH_LIMIT * halfMeans[i]!.first ? r : -Infinity));
+  return { highest: largest(ratios, kept), growing: largest(growing, kept) };
+}
+
+/**
+ * The standard error of λ̂, the mean of the kept chains' llc means. The chains are
+ * independent, so with two or more it is their std/√chains — which, unlike an
+ * autocorrelation model, also holds for minibatch losses, anticorrelated within a pass
+ * over the data. One chain: the sd of its draws over √ESS (the llc trace is affine in the
+ * loss, so the loss traces' ESS is its ESS too).
+ */
+function standardError(llc: Float32Array[], ess: number | null): number | null {
+  if (llc.length > 1) return Math.sqrt(variance(llc.map(mean)) / llc.length);
+  const draws = llc[0]?.length ?? 0;
+  return ess !== null && draws > 1 ? Math.sqrt(variance(llc[0]!) / ess) : null;
 }
 
 function isFiniteRow(row: Float32Array): boolean {
@@ -96,6 +144,10 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
   const lastDistances = h.distance ? kept.map((c) => h.distance![(c + 1) * h.draws - 1]!).filter(Number.isFinite) : [];
   const lastDistance = lastDistances.length ? mean(lastDistances) : null;
   const draws = kept.length * h.draws;
+  const llcSe = standardError(llc, ess);
+  const againstInit = h.initLoss !== undefined && h.initLoss > 0 ? lossAgainstInit(loss, kept, h.initLoss) : null;
+  const explosion = againstInit?.growing;
+  const dimension = h.dimension ?? h.weights.length;
 
   const warnings: string[] = [];
   const warn = (text: string) => warnings.push(`${h.label}: ${text}`);
@@ -114,6 +166,17 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
   if (acceptance !== null && acceptance < MALA_ACCEPTANCE_LIMIT) {
     warn(`the MALA acceptance probability averages ${fmt(acceptance)} (devinterp's authors aim for ~0.9): the SGLD steps are too coarse for this posterior — lower ε (the step size)`);
   }
+  if (explosion && explosion.value > LOSS_EXPLOSION_LIMIT) {
+    warn(`the loss exploded: chain ${explosion.chain} averages ${fmt(explosion.value)}× init_loss over its last half of draws (above ${LOSS_EXPLOSION_LIMIT}×), more than ${LOSS_GROWTH_LIMIT}× its first half: it is still climbing away from w₀, and λ̂ describes where it wandered — lower ε (the step size) or raise γ (localization)`);
+  }
+  // A regular model's λ is d/2 exactly, so only an excess beyond the noise is flagged.
+  if (h.llcMean !== null && llcSe !== null && h.llcMean > dimension / 2 + BOUND_SE * llcSe) {
+    warn(`λ̂ = ${fmt(h.llcMean)} is more than ${BOUND_SE} standard errors (${fmt(llcSe)}) above d/2 = ${fmt(dimension / 2)} for the d = ${dimension} sampled weights, and no model with d weights has a learning coefficient above d/2: the loss rose further above init_loss than a local posterior allows — lower ε (the step size) or raise γ (localization)`);
+  }
+  if (h.batch && h.batch.size > h.batch.rows) {
+    const nbeta = h.batch.autoNbeta ? `, and nβ = auto (m/ln m) was computed from m = ${h.batch.size}, not from the ${h.batch.rows} rows each minibatch holds` : '';
+    warn(`the batch size ${h.batch.size} is larger than the data's ${h.batch.rows} rows: every minibatch is the whole dataset${nbeta} — use a batch size of at most ${h.batch.rows}`);
+  }
   if (weightRms > 0 && noiseRatio > NOISE_RATIO_LIMIT) {
     warn(`the per-step noise √ε·σ = ${fmt(noise)} is ${fmt(noiseRatio)}× the RMS of the checkpoint's weights (${fmt(weightRms)}): each SGLD step can move the weights further than their own size, so the chains do not stay near w₀`);
   }
@@ -124,6 +187,7 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
     draws: h.draws,
     r_hat: rHat,
     ess,
+    llc_se: llcSe,
     llc_mean: h.llcMean,
     negative_llc: h.llcMean !== null && h.llcMean < 0,
     diverged_chains: divergedCount,
@@ -133,6 +197,7 @@ export function estimateHealth(h: HealthInput): EstimateHealth {
     noise_to_weight_rms: noiseRatio,
     mala_acceptance: acceptance,
     final_distance: lastDistance,
+    ...(h.initLoss !== undefined ? { loss_to_init: againstInit?.highest?.value ?? null } : {}),
     warnings,
   };
 }

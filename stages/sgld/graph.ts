@@ -1,6 +1,8 @@
 // The SGLD step as an ONNX graph (DESIGN.md). All chains' weights are one flat input
 // params [C,P]; a Loop runs K steps per session.run, each step
 //   loss_c = Σ_rows weight·(pred − y)²        (the minibatch MSE of chain c)
+//   (or, cross-entropy: Σ_positions weight·(log Σ_k exp(pred_k) − pred_y), y class indices
+//   and pred logits over the last axis: torch's cross_entropy with mean reduction)
 //   dw     = nβ·∇loss_c + λ·w + γ·(w − w₀)
 //   w     ← w − (ε/2)·dw + √ε·σ·N(0, 1)
 // in devinterp's order of operations, with the pre-update loss as scan output [K,C]. With
@@ -24,7 +26,8 @@
 // each step's width [K]:
 // the step computes only that many rows, so a pass's short last batch is cheaper.
 import { addGradients } from '../autodiff/grad.ts';
-import { GraphBuilder, attr } from '../onnx/builder.ts';
+import { GraphBuilder, attr, tensor } from '../onnx/builder.ts';
+import { axesAreInput } from '../onnx/attrs.ts';
 import { DataType, IR_VERSION, elementCount, type Dim, type Graph, type Model, type ValueInfo } from '../onnx/ir.ts';
 import type { SgldModel } from './model.ts';
 import { lowerForOnnxruntime, optimizeForward } from './optimize.ts';
@@ -73,6 +76,11 @@ export const RMSPROP = { alpha: 0.99, eps: 0.1 } as const;
 /** The per-chain hyperparameters, each fed as [C,1]. */
 export const HYPERPARAMETERS = [IO.lr, IO.nbeta, IO.localization, IO.weightDecay, IO.noiseLevel] as const;
 
+/** What the minibatch loss compares the prediction with: float targets of its own shape
+ * (MSE), or int64 class indices of its shape without the last axis, which holds `classes`
+ * logits (cross-entropy). */
+export type Loss = { kind: 'mse' } | { kind: 'ce'; classes: number };
+
 export interface GraphShape {
   chains: number;
   /** Rows per minibatch (the padded batch width). */
@@ -80,6 +88,8 @@ export interface GraphShape {
   /** Shape of one row of x and of y. */
   xRow: number[];
   yRow: number[];
+  /** Default MSE. */
+  loss?: Loss;
 }
 
 export function parameterTotal(model: SgldModel): number {
@@ -103,23 +113,45 @@ function dataInputs(model: SgldModel, s: GraphShape, batchLead: Dim[]): ValueInf
     { name: IO.batchIndices, elemType: DataType.INT64, shape: [...batchLead, s.chains, s.batch] },
     { name: IO.batchWeights, elemType: DataType.FLOAT, shape: [...batchLead, s.chains, s.batch] },
     { name: IO.x, elemType: model.inputType, shape: ['rows', ...s.xRow] },
-    { name: IO.y, elemType: DataType.FLOAT, shape: ['rows', ...s.yRow] },
+    { name: IO.y, elemType: s.loss?.kind === 'ce' ? DataType.INT64 : DataType.FLOAT, shape: ['rows', ...s.yRow] },
   ];
 }
 
 /**
  * Writes the per-chain minibatch loss [C] at the flat weights `params` [C,P], for the
  * minibatch rows `indices` [C,B] with loss weights `weights` [C,B] (1/(rows·elements) for
- * the rows of the batch, 0 for padding).
+ * the rows of the batch, 0 for padding; elements: the targets per row).
  */
 function minibatchLoss(g: GraphBuilder, model: SgldModel, s: GraphShape, params: string, indices: string, weights: string): string {
   const weight = flatWeights(g, model.params, params, { lead: [s.chains], keepLead: model.chainAxis });
   const pred = model.forward(g, g.op('Gather', [IO.x, indices], { axis: attr.int(0) }), weight, s.chains);
-  const diff = g.op('Sub', [pred, g.op('Gather', [IO.y, indices], { axis: attr.int(0) })]);
+  const target = g.op('Gather', [IO.y, indices], { axis: attr.int(0) });
+  const ce = s.loss?.kind === 'ce' ? s.loss : undefined;
+  // (The MSE nodes are written in the order they always were, so its graphs stay byte-identical.)
+  const diff = ce ? '' : g.op('Sub', [pred, target]);
   const rowAxes = s.yRow.map((_, i) => i + 2);
   const rowWeights = rowAxes.length ? g.op('Unsqueeze', [weights, g.ints(rowAxes)]) : weights;
-  const weighted = g.op('Mul', [g.op('Mul', [diff, diff]), rowWeights]);
+  const terms = ce ? crossEntropyTerms(g, pred, target, ce.classes, Math.max(17, model.opset)) : g.op('Mul', [diff, diff]);
+  const weighted = g.op('Mul', [terms, rowWeights]);
   return g.op('ReduceSum', [weighted, g.ints([1, ...rowAxes])], { keepdims: attr.int(0) });
+}
+
+/**
+ * −log softmax(logits)[target] per target position: logits [..., V], target int64 [...].
+ * The log-sum-exp is taken after subtracting m = ⌊max⌋, so exp never overflows (the largest
+ * term lies in [1, e)); Floor stops the gradient at m, which is exact since the shift
+ * cancels: lse(x) − x_y = log Σ exp(x − m) − (x_y − m).
+ */
+function crossEntropyTerms(g: GraphBuilder, logits: string, target: string, classes: number, opset: number): string {
+  const last = [-1];
+  const max = axesAreInput('ReduceMax', opset)
+    ? g.op('ReduceMax', [logits, g.ints(last)], { keepdims: attr.int(1) })
+    : g.op('ReduceMax', [logits], { axes: attr.ints(last), keepdims: attr.int(1) });
+  const shifted = g.op('Sub', [logits, g.op('Floor', [max])]);
+  const sumOverClasses = (v: string) => g.op('ReduceSum', [v, g.ints(last)], { keepdims: attr.int(0) });
+  const logSumExp = g.op('Log', [sumOverClasses(g.op('Exp', [shifted]))]);
+  const oneHot = g.op('OneHot', [target, g.ints([classes]), g.constant(tensor.float32([2], [0, 1]))], { axis: attr.int(-1) });
+  return g.op('Sub', [logSumExp, sumOverClasses(g.op('Mul', [shifted, oneHot]))]);
 }
 
 /** Forward only: per-chain loss [C] at params [C,P] on one minibatch per chain (init_loss). */

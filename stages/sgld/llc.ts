@@ -98,8 +98,9 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
   });
 }
 
-/** The health of one starting point's result (stages/health), as every λ̂ run judges it. */
-export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point: Pick<StartPoint, 'w0' | 'lr'>): EstimateHealth {
+/** The health of one starting point's result (stages/health), as every λ̂ run judges it;
+ * `rows` (the data's) adds the check of the batch size against them. */
+export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point: Pick<StartPoint, 'w0' | 'lr' | 'mask' | 'nbeta'>, rows?: number): EstimateHealth {
   return estimateHealth({
     label,
     chains: s.num_chains,
@@ -113,6 +114,9 @@ export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point:
     weights: point.w0,
     malaAcceptance: r.diagnostics.mala_acceptance,
     distance: r.diagnostics.distance,
+    initLoss: r.initLoss,
+    dimension: point.mask ? point.mask.reduce((n, m) => n + m, 0) : point.w0.length,
+    ...(rows !== undefined ? { batch: { size: s.batch_size, rows, autoNbeta: point.nbeta === undefined && s.nbeta === 'auto' } } : {}),
   });
 }
 

@@ -6,7 +6,7 @@
 import type { Pcg32 } from '../lib/prng.ts';
 import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
 import { createSession, runSession, type Device } from '../onnx/ort.ts';
-import { DIAGNOSTICS, buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type Diagnostic, type GraphShape, type SamplerKind } from './graph.ts';
+import { DIAGNOSTICS, buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type Diagnostic, type GraphShape, type Loss, type SamplerKind } from './graph.ts';
 import { ShuffledLoader, batchTensors, drawBatches } from './loader.ts';
 import type { SgldModel } from './model.ts';
 import { drawAt, totalSteps, type DrawSchedule } from './schedule.ts';
@@ -25,10 +25,13 @@ export interface ChainSpec {
   rng: Pcg32;
 }
 
-/** The training set: x [n, ...row] of the model's input type, y [n, ...row] float. */
+/** The training set: x [n, ...row] of the model's input type; y [n, ...row] float targets
+ * (MSE) or int64 class indices (cross-entropy). */
 export interface Dataset {
   x: TensorValue;
   y: TensorValue;
+  /** Default MSE. */
+  loss?: Loss;
 }
 
 export interface SessionOptions {
@@ -195,7 +198,8 @@ function rowCount(data: Dataset): number {
 }
 
 function graphShape(model: SgldModel, data: Dataset, chains: number, batchSize: number): GraphShape {
-  return { chains, batch: Math.min(batchSize, rowCount(data)), xRow: data.x.dims.slice(1), yRow: data.y.dims.slice(1) };
+  const shape: GraphShape = { chains, batch: Math.min(batchSize, rowCount(data)), xRow: data.x.dims.slice(1), yRow: data.y.dims.slice(1) };
+  return data.loss ? { ...shape, loss: data.loss } : shape;
 }
 
 function concatRows(rows: readonly Float32Array[], P: number): TensorValue {
