@@ -9,16 +9,16 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
-import { Pcg32 } from '../stages/lib/prng.ts';
-import { SEED_MODEL_CONFIG } from '../stages/model/config.ts';
-import { buildSeedModel } from '../stages/model/seed-model.ts';
-import { readStateDict } from '../stages/model/state-dict.ts';
-import { DataType } from '../stages/onnx/ir.ts';
-import { readModelFile } from '../stages/onnx/io.ts';
-import type { Device } from '../stages/onnx/ort.ts';
-import { flatParameters, importOnnxModel, seedSgldModel, type SgldModel } from '../stages/sgld/model.ts';
-import { sampleChains, SAMPLER_DEFAULTS, type Dataset } from '../stages/sgld/sampler.ts';
+import { decodeSafetensors, requireTensor } from '../pipeline/lib/util/safetensors.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+import { SEED_MODEL_CONFIG } from '../pipeline/lib/model/config.ts';
+import { buildSeedModel } from '../pipeline/lib/model/seed-model.ts';
+import { readStateDict } from '../pipeline/lib/model/state-dict.ts';
+import { DataType } from '../pipeline/lib/onnx/ir.ts';
+import { readModelFile } from '../pipeline/lib/onnx/io.ts';
+import type { Device } from '../pipeline/lib/onnx/ort.ts';
+import { flatParameters, importOnnxModel, seedSgldModel, type SgldModel } from '../pipeline/lib/sgld/sampled-model.ts';
+import { sampleChains, SAMPLER_DEFAULTS, type Dataset } from '../pipeline/lib/sgld/sessions.ts';
 import { FIXTURE } from '../test/helpers/fixture.ts';
 
 const { values } = parseArgs({

@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import type { SplitTensors } from '../schemas/dataset.ts';
-import type { Device } from '../stages/onnx/ort.ts';
+import type { Device } from '../pipeline/lib/onnx/ort.ts';
 
 const BATCH = 256;
 const DROPOUT = 0.1;
@@ -27,7 +27,7 @@ function cases(device: Device): Case[] {
 
 async function measure(engine: Case['engine'], arg: string, steps: number): Promise<void> {
   const { generateDataset } = await import('../stages/generate/dataset.ts');
-  const { SEED_MODEL_CONFIG, seedParameters } = await import('../stages/model/config.ts');
+  const { SEED_MODEL_CONFIG, seedParameters } = await import('../pipeline/lib/model/config.ts');
   const { initialWeights } = await import('../stages/train/init.ts');
   const cfg = { ...SEED_MODEL_CONFIG, dropout: DROPOUT };
   const ds = generateDataset({ seed: 0, nSamples: 2000, seqLen: cfg.seqLen, trainFrac: 0.3 });
@@ -43,7 +43,7 @@ async function measure(engine: Case['engine'], arg: string, steps: number): Prom
   };
   let trainer;
   if (engine === 'tfjs') {
-    const { initBackend } = await import('../stages/tfjs/backend.ts');
+    const { initBackend } = await import('../pipeline/lib/tfjs/backend.ts');
     const { TfjsEngine } = await import('../stages/train/tfjs-engine.ts');
     trainer = new TfjsEngine(setup, (await initBackend(arg as Parameters<typeof initBackend>[0])).name);
   } else {

@@ -1,6 +1,6 @@
 // The `pipeline` command: dispatches to subcommands, turns errors into one clear line
 // and a non-zero exit code.
-import { PIPELINE_VERSION } from '../stages/lib/version.ts';
+import { PIPELINE_VERSION } from './lib/util/version.ts';
 import { UsageError, type Command } from './command.ts';
 import { ConfigError } from './config.ts';
 

@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../schemas/config.ts';
-import { codeChanges, codeFingerprint } from '../stages/lib/code.ts';
-import { sha256 } from '../stages/lib/hash.ts';
-import { partialDir, readManifest, stageDir } from '../stages/lib/run-dir.ts';
-import { activity, type RunLock } from '../stages/lib/run-lock.ts';
-import { STAGES, STAGE_NAMES, stageScript, type StageName } from '../stages/registry.ts';
+import { codeChanges, codeFingerprint } from './lib/stage/code-fingerprint.ts';
+import { sha256 } from './lib/util/hash.ts';
+import { partialDir, readManifest, stageDir } from './lib/stage/run-dir.ts';
+import { activity, type RunLock } from './lib/stage/run-lock.ts';
+import { STAGES, STAGE_NAMES, stageScript, type StageName } from './lib/stage/registry.ts';
 import { changedKeys } from './config.ts';
 
 export type StageState = 'fresh' | 'stale' | 'missing' | 'running';

@@ -2,8 +2,8 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../stages/lib/atomic.ts';
-import { readJsonFile } from '../stages/lib/run-dir.ts';
+import { writeJsonAtomic } from './lib/util/atomic.ts';
+import { readJsonFile } from './lib/stage/run-dir.ts';
 
 export const RunInfo = z
   .object({ schema: z.literal('llc-pipeline/run'), schema_version: z.literal(1), id: z.string(), created_at: z.string(), updated_at: z.string() })

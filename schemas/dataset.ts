@@ -1,7 +1,7 @@
 // The generate stage's artifacts: train.safetensors and test.safetensors hold `tokens`
 // (I64 [n, seq_len]) and `targets` (F32 [n, seq_len]); summary.json describes them.
 import { z } from 'zod';
-import { requireTensor, type SafeTensors } from '../stages/lib/safetensors.ts';
+import { requireTensor, type SafeTensors } from '../pipeline/lib/util/safetensors.ts';
 
 export const DatasetSummary = z
   .object({

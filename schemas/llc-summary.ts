@@ -1,6 +1,6 @@
 // `pipeline llc --out summary.json`: λ̂ of a user's ONNX model. The trace file beside it
 // holds `loss` and `llc` [chains, draws] and `llc_mean`, `llc_std` [draws]. (With
-// `--format devinterp` the file holds devinterp's result keys instead: stages/sgld/devinterp.ts.)
+// `--format devinterp` the file holds devinterp's result keys instead: pipeline/lib/sgld/devinterp.ts.)
 // Version 3 adds the cross-entropy loss, llc_se, the health record and the data notes.
 import { z } from 'zod';
 import { Divergence } from './estimate.ts';

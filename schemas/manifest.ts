@@ -10,7 +10,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const FileEntry = z.object({ sha256, bytes: z.number().int().min(0) }).strict();
 export type FileEntry = z.infer<typeof FileEntry>;
 
-/** The code a stage ran (stages/lib/code.ts). */
+/** The code a stage ran (pipeline/lib/stage/code-fingerprint.ts). */
 export const CodeFingerprint = z
   .object({
     /** sha256 of every file of the stage's module graph and the lockfile, keyed by path from the repository root. */

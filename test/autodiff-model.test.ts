@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { InferenceSession } from 'onnxruntime-node';
-import { addModelGradients } from '../stages/autodiff/grad.ts';
-import { GraphBuilder, attr } from '../stages/onnx/builder.ts';
-import { DataType, type AttrValue, type Model, type Node, type TensorValue } from '../stages/onnx/ir.ts';
-import { readModelFile } from '../stages/onnx/io.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
-import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
+import { addModelGradients } from '../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type AttrValue, type Model, type Node, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
+import { readModelFile } from '../pipeline/lib/onnx/io.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
+import { decodeSafetensors, requireTensor } from '../pipeline/lib/util/safetensors.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const T = { timeout: 300_000 };

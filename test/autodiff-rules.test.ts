@@ -3,11 +3,11 @@
 // Loop bodies.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inferFacts } from '../stages/onnx/infer/facts.ts';
-import { addGradients, addModelGradients, opCoverage } from '../stages/autodiff/grad.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, type Graph } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { inferFacts } from '../pipeline/lib/onnx/infer/facts.ts';
+import { addGradients, addModelGradients, opCoverage } from '../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type Graph } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { type Case, f, i64, makeTensor, rand, testCases } from './helpers/grad-check.ts';
 
 const CASES: Case[] = [

@@ -9,10 +9,10 @@ import { ConfigSchema } from '../schemas/config.ts';
 import { ESTIMATES_SCHEMA_ID, ESTIMATES_SCHEMA_VERSION, type Estimates } from '../schemas/estimate.ts';
 import type { EstimateHealth } from '../schemas/health.ts';
 import type { Manifest } from '../schemas/manifest.ts';
-import { estimateHealth, healthFile } from '../stages/health/estimate-health.ts';
-import { STAGES } from '../stages/registry.ts';
-import { sha256 } from '../stages/lib/hash.ts';
-import { decodeSafetensors, encodeSafetensors } from '../stages/lib/safetensors.ts';
+import { estimateHealth, healthFile } from '../pipeline/lib/health/estimate-health.ts';
+import { STAGES } from '../pipeline/lib/stage/registry.ts';
+import { sha256 } from '../pipeline/lib/util/hash.ts';
+import { decodeSafetensors, encodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 
 const TINY = ['generate.n_samples=300', 'train.steps=20', 'train.checkpoint_every=10', 'train.eval_every=10', 'train.batch_size=32'].flatMap((s) => ['--set', s]);

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { TrainConfig } from '../schemas/config.ts';
-import { cudaProviderPath, resolveDevice } from '../stages/sgld/device.ts';
+import { cudaProviderPath, resolveDevice } from '../pipeline/lib/sgld/device.ts';
 import { chooseTrainRuntime } from '../stages/train/open-engine.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 

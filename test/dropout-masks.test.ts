@@ -3,9 +3,9 @@
 // function of (seed, step), however steps are grouped into runs; the table keeps 1 − p.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, OPSET } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, OPSET } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { keepTable, maskOffsets, tableConstant, tableDropout, tableSizeFor, type DropoutPlan } from '../stages/train/dropout-masks.ts';
 
 const RATIO = 0.25;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pcg32 } from '../stages/lib/prng.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
 import { X_TOKEN, drawSequence, fractionTargets, generateDataset } from '../stages/generate/dataset.ts';
 
 test('the target at position i is the fraction of x in positions 0..i', () => {

@@ -5,10 +5,10 @@
 // ties (Max/Min, Clip) are checked exactly by separate tests.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addModelGradients } from '../stages/autodiff/grad.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, type AttrValue } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { addModelGradients } from '../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type AttrValue } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { type Case, type InputSpec, f, rand, testCases } from './helpers/grad-check.ts';
 
 /** Random values in ±scale, at least `gap` from every kink (more than the float32 step

@@ -3,10 +3,10 @@
 // double, and their shape inference against the shapes onnxruntime computes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inferFacts } from '../stages/onnx/infer/facts.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { type AttrValue, DataType, type Dim } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { inferFacts } from '../pipeline/lib/onnx/infer/facts.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { type AttrValue, DataType, type Dim } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { type Case, f, testCases } from './helpers/grad-check.ts';
 
 interface ConvSpec {

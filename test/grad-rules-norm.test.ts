@@ -3,10 +3,10 @@
 // BatchNormalization's training form: its output shapes, and the refusal to differentiate it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addModelGradients } from '../stages/autodiff/grad.ts';
-import { GraphBuilder, attr, modelOf } from '../stages/onnx/builder.ts';
-import { inferFacts } from '../stages/onnx/infer/facts.ts';
-import { DataType } from '../stages/onnx/ir.ts';
+import { addModelGradients } from '../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr, modelOf } from '../pipeline/lib/onnx/builder.ts';
+import { inferFacts } from '../pipeline/lib/onnx/infer/facts.ts';
+import { DataType } from '../pipeline/lib/onnx/ir.ts';
 import { type Case, f, testCases } from './helpers/grad-check.ts';
 
 /** BatchNormalization inputs for x of `dims` ([N, C, …]): every parameter differentiated,

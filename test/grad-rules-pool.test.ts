@@ -4,11 +4,11 @@
 // goes to among ties; and the forms the rules refuse.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addModelGradients } from '../stages/autodiff/grad.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { inferFacts } from '../stages/onnx/infer/facts.ts';
-import { DataType, type AttrValue, type Dim } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { addModelGradients } from '../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { inferFacts } from '../pipeline/lib/onnx/infer/facts.ts';
+import { DataType, type AttrValue, type Dim } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { type Case, f, rand, testCases } from './helpers/grad-check.ts';
 
 type Attrs = Record<string, AttrValue>;

@@ -3,12 +3,12 @@
 // rules refuse, and the shape inference of those ops against onnxruntime's output shapes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addModelGradients } from '../stages/autodiff/grad.ts';
-import { parseEquation } from '../stages/onnx/einsum.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType } from '../stages/onnx/ir.ts';
-import { inferFacts } from '../stages/onnx/infer/facts.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
+import { addModelGradients } from '../pipeline/lib/autodiff/grad.ts';
+import { parseEquation } from '../pipeline/lib/onnx/einsum.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType } from '../pipeline/lib/onnx/ir.ts';
+import { inferFacts } from '../pipeline/lib/onnx/infer/facts.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { type Case, type CaseContext, f, i64, makeTensor, testCases } from './helpers/grad-check.ts';
 
 const mode = (m: string) => ({ mode: attr.string(m) });

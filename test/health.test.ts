@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EstimateHealth } from '../schemas/health.ts';
-import { Pcg32 } from '../stages/lib/prng.ts';
-import { splitChains } from '../stages/health/chains.ts';
-import { effectiveSampleSize } from '../stages/health/ess.ts';
-import { estimateHealth, type HealthInput } from '../stages/health/estimate-health.ts';
-import { printHealthWarnings } from '../stages/health/print.ts';
-import { splitRhat } from '../stages/health/rhat.ts';
-import { stationarity } from '../stages/health/stationarity.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+import { splitChains } from '../pipeline/lib/health/chains.ts';
+import { effectiveSampleSize } from '../pipeline/lib/health/ess.ts';
+import { estimateHealth, type HealthInput } from '../pipeline/lib/health/estimate-health.ts';
+import { printHealthWarnings } from '../pipeline/lib/health/print.ts';
+import { splitRhat } from '../pipeline/lib/health/rhat.ts';
+import { stationarity } from '../pipeline/lib/health/stationarity.ts';
 
 function normals(rng: Pcg32, n: number): Float64Array {
   // Box–Muller; 1 − u keeps the logarithm finite.

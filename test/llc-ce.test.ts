@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LlcSummary } from '../schemas/llc-summary.ts';
-import { decodeSafetensors } from '../stages/lib/safetensors.ts';
+import { decodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 import { crossEntropy, mlp, normalRows, predict, randomTokens, sampleClasses, tokenModel, writeCase } from './helpers/llc-models.ts';
 

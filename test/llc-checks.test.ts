@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LlcSummary } from '../schemas/llc-summary.ts';
-import { GraphBuilder, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType } from '../stages/onnx/ir.ts';
+import { GraphBuilder, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType } from '../pipeline/lib/onnx/ir.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 import { mlp, noisy, normalRows, predict, writeCase, type MlpOptions } from './helpers/llc-models.ts';
 

@@ -4,11 +4,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LlcSummary } from '../schemas/llc-summary.ts';
-import { decodeSafetensors, encodeSafetensors } from '../stages/lib/safetensors.ts';
-import { GraphBuilder, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, type TensorValue } from '../stages/onnx/ir.ts';
-import { writeModelFile } from '../stages/onnx/io.ts';
-import { normalCrossing } from '../stages/sgld/known-lambda.ts';
+import { decodeSafetensors, encodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
+import { GraphBuilder, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
+import { writeModelFile } from '../pipeline/lib/onnx/io.ts';
+import { normalCrossing } from '../pipeline/lib/sgld/known-lambda.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
@@ -129,7 +129,7 @@ test('pipeline llc: a model without float initializers or with an op without a g
 });
 
 test('pipeline llc samples a model\'s weights, not its buffers: y = x·Π wᵢ^pᵢ at w = 0 gives λ̂ near 1/(2·max p)', T, async (t) => {
-  // The normal crossing of stages/sgld/known-lambda.ts, its exponents p = (1, 2) a buffer:
+  // The normal crossing of pipeline/lib/sgld/known-lambda.ts, its exponents p = (1, 2) a buffer:
   // sampling p diverges at the first step (∂wᵖ/∂p = wᵖ·ln w is NaN at 0), as devinterp never
   // does. nβ = n is β = 1, and λ̂ estimates λ = 1/(2·2) = 1/4.
   const dir = tempDir(t);

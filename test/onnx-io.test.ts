@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, type Model } from '../stages/onnx/ir.ts';
-import { OnnxFormatError, decodeModel, encodeModel, readModelFile, writeModelFile } from '../stages/onnx/io.ts';
-import { onnxTypes, type ModelMsg } from '../stages/onnx/proto.ts';
-import { decodeSafetensors } from '../stages/lib/safetensors.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type Model } from '../pipeline/lib/onnx/ir.ts';
+import { OnnxFormatError, decodeModel, encodeModel, readModelFile, writeModelFile } from '../pipeline/lib/onnx/io.ts';
+import { onnxTypes, type ModelMsg } from '../pipeline/lib/onnx/proto.ts';
+import { decodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const MODEL_PATH = `${FIXTURE}/model.onnx`;
@@ -235,7 +235,7 @@ function mulberry32(seed: number): () => number {
 interface Outcome { source: string; name: string; message: string }
 
 function decodeInChild(cases: { source: string; bytes: Uint8Array }[], timeoutMs: number): Outcome[] {
-  const ioUrl = new URL('../stages/onnx/io.ts', import.meta.url).href;
+  const ioUrl = new URL('../pipeline/lib/onnx/io.ts', import.meta.url).href;
   const script = `
     const { decodeModel } = await import(${JSON.stringify(ioUrl)});
     const chunks = []; for await (const c of process.stdin) chunks.push(c);

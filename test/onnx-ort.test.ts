@@ -6,11 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, type TensorValue } from '../stages/onnx/ir.ts';
-import { decodeModel, encodeModel, readModelFile } from '../stages/onnx/io.ts';
-import { createSession, fromOrt, runSession, toOrt } from '../stages/onnx/ort.ts';
-import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
+import { decodeModel, encodeModel, readModelFile } from '../pipeline/lib/onnx/io.ts';
+import { createSession, fromOrt, runSession, toOrt } from '../pipeline/lib/onnx/ort.ts';
+import { decodeSafetensors, requireTensor } from '../pipeline/lib/util/safetensors.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const T = { timeout: 60_000 };

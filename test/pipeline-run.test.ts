@@ -50,12 +50,12 @@ test('a target builds the missing and stale stages it needs, --single refuses th
   assert.equal(estimated.code, 0, estimated.stderr);
   assert.deepEqual(stageLines(estimated.stderr), ['estimate: running (not run yet)']);
   const manifest = JSON.parse(readFileSync(join(art, 'c', 'estimate', 'manifest.json'), 'utf8'));
-  assert.match(manifest.code.files['stages/sgld/graph.ts'], /^[0-9a-f]{64}$/);
+  assert.match(manifest.code.files['pipeline/lib/sgld/update.ts'], /^[0-9a-f]{64}$/);
   assert.match(manifest.code.files['package-lock.json'], /^[0-9a-f]{64}$/);
   assert.equal(manifest.code.node, process.version);
 
   // A sampler source file changes: estimate, which imports it, is stale and names it.
-  appendFileSync(join(repo, 'stages/sgld/graph.ts'), '\n// edited\n');
+  appendFileSync(join(repo, 'pipeline/lib/sgld/update.ts'), '\n// edited\n');
   const status = await pipeline('status', '--run', 'c');
   assert.match(status.stdout, /^ {2}estimate +stale: code changed \(stages\/sgld\/graph\.ts\)$/m);
   for (const s of ['generate', 'train', 'export']) assert.match(status.stdout, new RegExp(`^  ${s} +fresh`, 'm'));

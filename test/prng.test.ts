@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pcg32 } from '../stages/lib/prng.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
 
 test('PCG32 reproduces the reference pcg32-demo outputs (seed 42, stream 54)', () => {
   const r = new Pcg32(42, 54);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SECTIONS, sectionSchema } from '../schemas/config.ts';
-import { NON_DIFFERENTIABLE, RULES } from '../stages/autodiff/rules/index.ts';
+import { NON_DIFFERENTIABLE, RULES } from '../pipeline/lib/autodiff/rules/index.ts';
 import { ROOT } from './helpers/cli.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { SEED_MODEL_CONFIG, parameterCount, seedParameters } from '../stages/model/config.ts';
-import { buildSeedModel, seedForward } from '../stages/model/seed-model.ts';
-import { GraphBuilder, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, OPSET, type Model, type TensorValue } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
-import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
-import { MaskRng } from '../stages/tfjs/rng.ts';
+import { SEED_MODEL_CONFIG, parameterCount, seedParameters } from '../pipeline/lib/model/config.ts';
+import { buildSeedModel, seedForward } from '../pipeline/lib/model/seed-model.ts';
+import { GraphBuilder, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, OPSET, type Model, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
+import { decodeSafetensors, requireTensor } from '../pipeline/lib/util/safetensors.ts';
+import { MaskRng } from '../pipeline/lib/tfjs/rng.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const cfg = SEED_MODEL_CONFIG;

@@ -2,9 +2,9 @@
 // true parameters minimising their empirical loss, and `pipeline selftest --quick` passing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DataType } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
-import { normalCrossing, reducedRankRegression, rrrLambda } from '../stages/sgld/known-lambda.ts';
+import { DataType } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
+import { normalCrossing, reducedRankRegression, rrrLambda } from '../pipeline/lib/sgld/known-lambda.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 
 test('reduced-rank regression λ: the regular case is d/2, y = b·a·x is 1/2, and each branch of the formula', () => {

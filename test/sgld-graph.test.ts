@@ -4,13 +4,13 @@
 // continued across Loop iterations and session.run calls.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pcg32 } from '../stages/lib/prng.ts';
-import { attr, GraphBuilder, modelOf } from '../stages/onnx/builder.ts';
-import { DataType, type TensorValue } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
-import { buildSgldGraph, IO } from '../stages/sgld/graph.ts';
-import type { SgldModel } from '../stages/sgld/model.ts';
-import { sampleChains } from '../stages/sgld/sampler.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+import { attr, GraphBuilder, modelOf } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
+import { buildSgldGraph, IO } from '../pipeline/lib/sgld/update.ts';
+import type { SgldModel } from '../pipeline/lib/sgld/sampled-model.ts';
+import { sampleChains } from '../pipeline/lib/sgld/sessions.ts';
 
 const T = { timeout: 60_000 };
 const D = 6; // input features

@@ -2,8 +2,8 @@
 // rows, a fresh permutation every pass) and its fixed-shape form as graph inputs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pcg32 } from '../stages/lib/prng.ts';
-import { ShuffledLoader, batchTensors, batchesPerPass, drawBatches } from '../stages/sgld/loader.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+import { ShuffledLoader, batchTensors, batchesPerPass, drawBatches } from '../pipeline/lib/sgld/loader.ts';
 
 test('600 rows in batches of 256 cycle as 256, 256, 88, each pass a permutation', () => {
   const loader = new ShuffledLoader(600, 256, new Pcg32(1, 7));

@@ -4,17 +4,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { decodeSafetensors, requireTensor } from '../stages/lib/safetensors.ts';
-import { Pcg32 } from '../stages/lib/prng.ts';
-import { SEED_MODEL_CONFIG } from '../stages/model/config.ts';
-import { buildSeedModel } from '../stages/model/seed-model.ts';
-import { readStateDict } from '../stages/model/state-dict.ts';
-import { DataType } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
-import { resolveDevice } from '../stages/sgld/device.ts';
-import { flatParameters, importOnnxModel, seedSgldModel } from '../stages/sgld/model.ts';
-import { readModelFile } from '../stages/onnx/io.ts';
-import { initLosses, sampleChains, type ChainSpec, type Dataset } from '../stages/sgld/sampler.ts';
+import { decodeSafetensors, requireTensor } from '../pipeline/lib/util/safetensors.ts';
+import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+import { SEED_MODEL_CONFIG } from '../pipeline/lib/model/config.ts';
+import { buildSeedModel } from '../pipeline/lib/model/seed-model.ts';
+import { readStateDict } from '../pipeline/lib/model/state-dict.ts';
+import { DataType } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
+import { resolveDevice } from '../pipeline/lib/sgld/device.ts';
+import { flatParameters, importOnnxModel, seedSgldModel } from '../pipeline/lib/sgld/sampled-model.ts';
+import { readModelFile } from '../pipeline/lib/onnx/io.ts';
+import { initLosses, sampleChains, type ChainSpec, type Dataset } from '../pipeline/lib/sgld/sessions.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const T = { timeout: 60_000 };

@@ -1,9 +1,9 @@
 // Draw schedule and λ̂ statistics (devinterp's LLCEstimator / OnlineLLCEstimator).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { drawAt, totalSteps } from '../stages/sgld/schedule.ts';
-import { meanStd } from '../stages/lib/moments.ts';
-import { defaultNbeta, estimateLlc } from '../stages/sgld/stats.ts';
+import { drawAt, totalSteps } from '../pipeline/lib/sgld/draw-schedule.ts';
+import { meanStd } from '../pipeline/lib/util/moments.ts';
+import { defaultNbeta, estimateLlc } from '../pipeline/lib/sgld/llc-estimator.ts';
 
 test('draws: burn-in discarded, then every thin-th step', () => {
   const s = { burnin: 3, draws: 4, thin: 2 };

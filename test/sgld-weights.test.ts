@@ -2,9 +2,9 @@
 // output, never the buffers a PyTorch export stores beside them; --params / --freeze globs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GraphBuilder, attr, tensor } from '../stages/onnx/builder.ts';
-import { DataType, OPSET, type Graph } from '../stages/onnx/ir.ts';
-import { selectWeights } from '../stages/sgld/weights.ts';
+import { GraphBuilder, attr, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, OPSET, type Graph } from '../pipeline/lib/onnx/ir.ts';
+import { selectWeights } from '../pipeline/lib/sgld/weight-selection.ts';
 
 /** y = BN(x·W + b with a −∞ mask, running stats) ^ p, plus an index table read through Cast, and an unused table. */
 function bufferedModel(): Graph {

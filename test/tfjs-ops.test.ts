@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphBuilder, attr, modelOf, tensor } from '../stages/onnx/builder.ts';
-import { DataType, type AttrValue, type TensorValue } from '../stages/onnx/ir.ts';
-import { createSession, runSession } from '../stages/onnx/ort.ts';
-import { initBackend, type BackendName } from '../stages/tfjs/backend.ts';
-import { toTf } from '../stages/tfjs/convert.ts';
-import { TfjsInterpreter } from '../stages/tfjs/interpreter.ts';
-import { MaskRng } from '../stages/tfjs/rng.ts';
-import { supportedOpTypes } from '../stages/tfjs/registry.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
+import { DataType, type AttrValue, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
+import { initBackend, type BackendName } from '../pipeline/lib/tfjs/backend.ts';
+import { toTf } from '../pipeline/lib/tfjs/convert.ts';
+import { TfjsInterpreter } from '../pipeline/lib/tfjs/interpreter.ts';
+import { MaskRng } from '../pipeline/lib/tfjs/rng.ts';
+import { supportedOpTypes } from '../pipeline/lib/tfjs/registry.ts';
 
 const BACKENDS: BackendName[] = ['cpu', 'wasm'];
 const rng = new MaskRng(7);

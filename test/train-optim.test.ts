@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Adam } from '../stages/train/adam.ts';
 import { initialWeights } from '../stages/train/init.ts';
-import { SEED_MODEL_CONFIG, seedParameters } from '../stages/model/config.ts';
+import { SEED_MODEL_CONFIG, seedParameters } from '../pipeline/lib/model/config.ts';
 
 test('Adam with coupled L2 matches a hand computation of torch.optim.Adam', async () => {
   await tf.setBackend('cpu');

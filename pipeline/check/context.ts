@@ -5,19 +5,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import type { Manifest } from '../../schemas/manifest.ts';
-import { sha256 } from '../../stages/lib/hash.ts';
-import { decodeSafetensors, type SafeTensors } from '../../stages/lib/safetensors.ts';
-import { decodeModel } from '../../stages/onnx/io.ts';
-import type { Model } from '../../stages/onnx/ir.ts';
-import { Findings } from './findings.ts';
+import { sha256 } from '../lib/util/hash.ts';
+import { decodeSafetensors, type SafeTensors } from '../lib/util/safetensors.ts';
+import { decodeModel } from '../lib/onnx/io.ts';
+import type { Model } from '../lib/onnx/ir.ts';
+import { Problems } from './problems.ts';
 
-/** Drops the "<path>: " that readers put in front of their messages; findings name the file already. */
+/** Drops the "<path>: " that readers put in front of their messages; problems name the file already. */
 function withoutSource(message: string, source: string): string {
   return message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message;
 }
 
 export class CheckContext {
-  readonly findings = new Findings();
+  readonly problems = new Problems();
   /** The manifests of the stages that finished (and whose manifest is readable). */
   readonly manifests = new Map<string, Manifest>();
   private readonly cache = new Map<string, unknown>();
@@ -29,11 +29,11 @@ export class CheckContext {
   }
 
   fail(file: string, message: string): void {
-    this.findings.fail(file, message);
+    this.problems.fail(file, message);
   }
 
   warn(file: string, message: string): void {
-    this.findings.warn(file, message);
+    this.problems.warn(file, message);
   }
 
   /** The outputs a finished stage's manifest lists, in name order. */

@@ -4,7 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../schemas/manifest.ts';
-import { STAGES, isStageName } from '../../stages/registry.ts';
+import { STAGES, isStageName } from '../lib/stage/registry.ts';
 import type { CheckContext } from './context.ts';
 
 const short = (hash: string) => `${hash.slice(0, 12)}…`;

@@ -1,6 +1,6 @@
 // Checks on the tensors of a safetensors file: presence, dtype, shape, finite values.
-import type { ParamSpec } from '../../stages/model/config.ts';
-import type { SafeData, SafeDType, SafeTensor, SafeTensors } from '../../stages/lib/safetensors.ts';
+import type { ParamSpec } from '../lib/model/config.ts';
+import type { SafeData, SafeDType, SafeTensor, SafeTensors } from '../lib/util/safetensors.ts';
 import type { CheckContext } from './context.ts';
 
 /** A dimension the file must have, or undefined where any size will do. */

@@ -1,7 +1,7 @@
 // `pipeline check`: validates every artifact of a run and lists every failure.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkRun } from '../check/run.ts';
+import { checkRun } from '../check/check-run.ts';
 import { RUN_FLAGS_HELP, parse, runFlags, type Command } from '../command.ts';
 import { artifactsRoot, resolveRunId } from '../runs.ts';
 

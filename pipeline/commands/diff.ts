@@ -2,8 +2,8 @@
 // two runs, as a self-contained HTML page or (--json) as facts for scripts.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../stages/lib/atomic.ts';
-import { configPath } from '../../stages/lib/run-dir.ts';
+import { writeFileAtomic } from '../lib/util/atomic.ts';
+import { configPath } from '../lib/stage/run-dir.ts';
 import { diffFacts, diffPage } from '../../stages/report/diff.ts';
 import { count } from '../../stages/report/format.ts';
 import { readRun } from '../../stages/report/run-data.ts';

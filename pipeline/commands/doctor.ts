@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { EstimateConfig, TrainConfig } from '../../schemas/config.ts';
-import { resolveDevice } from '../../stages/sgld/device.ts';
-import { initBackend } from '../../stages/tfjs/backend.ts';
+import { resolveDevice } from '../lib/sgld/device.ts';
+import { initBackend } from '../lib/tfjs/backend.ts';
 import { chooseTrainRuntime } from '../../stages/train/open-engine.ts';
 import { parse, type Command } from '../command.ts';
 import { shorten, type Check } from '../doctor/check.ts';

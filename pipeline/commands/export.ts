@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { configFromStateDict } from '../../stages/export/infer-config.ts';
 import { PARITY_TOLERANCE, exportModel, maxAbsDiff, ortPredict, tfjsPredict } from '../../stages/export/onnx-model.ts';
-import { Pcg32 } from '../../stages/lib/prng.ts';
-import { decodeSafetensors } from '../../stages/lib/safetensors.ts';
-import { seedParameters } from '../../stages/model/config.ts';
-import { weightsFromTensors } from '../../stages/model/state-dict.ts';
-import { encodeModel } from '../../stages/onnx/io.ts';
-import { writeFileAtomic } from '../../stages/lib/atomic.ts';
-import { initBackend } from '../../stages/tfjs/backend.ts';
+import { Pcg32 } from '../lib/util/prng.ts';
+import { decodeSafetensors } from '../lib/util/safetensors.ts';
+import { seedParameters } from '../lib/model/config.ts';
+import { weightsFromTensors } from '../lib/model/state-dict.ts';
+import { encodeModel } from '../lib/onnx/io.ts';
+import { writeFileAtomic } from '../lib/util/atomic.ts';
+import { initBackend } from '../lib/tfjs/backend.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
 const CHECK_ROWS = 64;

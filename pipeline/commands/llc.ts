@@ -1,25 +1,25 @@
 // `pipeline llc`: λ̂ of any ONNX model a user brings, on their own data, with devinterp's
-// SGLD settings. Its weights (not its buffers: stages/sgld/weights.ts) are sampled; it has
+// SGLD settings. Its weights (not its buffers: pipeline/lib/sgld/weight-selection.ts) are sampled; it has
 // no chain axis, so its chains run one after another.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { EstimateConfig } from '../../schemas/config.ts';
 import { LLC_SUMMARY_SCHEMA_ID, LLC_SUMMARY_SCHEMA_VERSION, type LlcSummary } from '../../schemas/llc-summary.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../../stages/lib/atomic.ts';
-import { Progress } from '../../stages/lib/progress.ts';
-import { encodeSafetensors } from '../../stages/lib/safetensors.ts';
-import { decodeModel } from '../../stages/onnx/io.ts';
-import { fitTargets, LOSS_KINDS, readDataset } from '../../stages/sgld/dataset.ts';
-import { DEVINTERP_DEFAULTS, devinterpResults, unlikeDevinterp } from '../../stages/sgld/devinterp.ts';
-import { resolveDevice } from '../../stages/sgld/device.ts';
-import { chainStepsOf, divergenceWarning, resolveNbeta, resultHealth, runLlc, type LlcSettings } from '../../stages/sgld/llc.ts';
-import { type ImportOptions, importOnnxModel } from '../../stages/sgld/model.ts';
-import { type OpCoverage, opCoverage } from '../../stages/autodiff/grad.ts';
-import type { Model } from '../../stages/onnx/ir.ts';
-import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
-import { traceTensors } from '../../stages/sgld/trace.ts';
-import { printHealthWarnings } from '../../stages/health/print.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../lib/util/atomic.ts';
+import { Progress } from '../lib/util/progress.ts';
+import { encodeSafetensors } from '../lib/util/safetensors.ts';
+import { decodeModel } from '../lib/onnx/io.ts';
+import { fitTargets, LOSS_KINDS, readDataset } from '../lib/sgld/llc-data.ts';
+import { DEVINTERP_DEFAULTS, devinterpResults, unlikeDevinterp } from '../lib/sgld/devinterp.ts';
+import { resolveDevice } from '../lib/sgld/device.ts';
+import { chainStepsOf, divergenceWarning, resolveNbeta, resultHealth, runLlc, type LlcSettings } from '../lib/sgld/estimate-llc.ts';
+import { type ImportOptions, importOnnxModel } from '../lib/sgld/sampled-model.ts';
+import { type OpCoverage, opCoverage } from '../lib/autodiff/grad.ts';
+import type { Model } from '../lib/onnx/ir.ts';
+import { SAMPLER_DEFAULTS } from '../lib/sgld/sessions.ts';
+import { traceTensors } from '../lib/sgld/trace-file.ts';
+import { printHealthWarnings } from '../lib/health/print.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
 /** Flag → estimate config key, for the knobs the two share. */

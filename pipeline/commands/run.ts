@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { readSavedConfig, configPath, writeSavedConfig } from '../../stages/lib/run-dir.ts';
-import { acquireRunLock } from '../../stages/lib/run-lock.ts';
-import { STAGES, STAGE_NAMES, isStageName, stageScript, type StageName } from '../../stages/registry.ts';
+import { readSavedConfig, configPath, writeSavedConfig } from '../lib/stage/run-dir.ts';
+import { acquireRunLock } from '../lib/stage/run-lock.ts';
+import { STAGES, STAGE_NAMES, isStageName, stageScript, type StageName } from '../lib/stage/registry.ts';
 import { duration } from '../../stages/report/format.ts';
 import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';

@@ -1,7 +1,7 @@
 // `pipeline runs`: the runs with their dates, the state of their stages, and what runs now.
 import { join } from 'node:path';
-import { readSavedConfig } from '../../stages/lib/run-dir.ts';
-import { activity, liveLock } from '../../stages/lib/run-lock.ts';
+import { readSavedConfig } from '../lib/stage/run-dir.ts';
+import { activity, liveLock } from '../lib/stage/run-lock.ts';
 import { parse, type Command } from '../command.ts';
 import { runStatus } from '../freshness.ts';
 import { artifactsRoot, listRuns } from '../runs.ts';

@@ -1,12 +1,12 @@
 // `pipeline selftest`: the λ̂ estimator against theory — models with a known learning
-// coefficient (stages/sgld/known-lambda.ts), sampled through the same path as `pipeline llc`
+// coefficient (pipeline/lib/sgld/known-lambda.ts), sampled through the same path as `pipeline llc`
 // (import, weight selection, SGLD graph), each with settings that suit it.
 import { EstimateConfig } from '../../schemas/config.ts';
-import { importOnnxModel } from '../../stages/sgld/model.ts';
-import { resolveDevice } from '../../stages/sgld/device.ts';
-import { normalCrossing, reducedRankRegression, type KnownLambdaCase } from '../../stages/sgld/known-lambda.ts';
-import { runLlc } from '../../stages/sgld/llc.ts';
-import { SAMPLER_DEFAULTS } from '../../stages/sgld/sampler.ts';
+import { importOnnxModel } from '../lib/sgld/sampled-model.ts';
+import { resolveDevice } from '../lib/sgld/device.ts';
+import { normalCrossing, reducedRankRegression, type KnownLambdaCase } from '../lib/sgld/known-lambda.ts';
+import { runLlc } from '../lib/sgld/estimate-llc.ts';
+import { SAMPLER_DEFAULTS } from '../lib/sgld/sessions.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
 /** Relative error allowed for every model (devinterp's own test allows 40 %). */

@@ -2,8 +2,8 @@
 // who holds the run's lock.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { configPath, readSavedConfig } from '../../stages/lib/run-dir.ts';
-import { activity, lockIsLive, lockPath, readLock } from '../../stages/lib/run-lock.ts';
+import { configPath, readSavedConfig } from '../lib/stage/run-dir.ts';
+import { activity, lockIsLive, lockPath, readLock } from '../lib/stage/run-lock.ts';
 import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';
 import { runStatus } from '../freshness.ts';

@@ -3,8 +3,8 @@
 // installed, libraries it cannot find, no NVIDIA driver) and the command that fixes it.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Device } from '../../stages/onnx/ort.ts';
-import { cudaProviderPath, probeProvider } from '../../stages/sgld/device.ts';
+import type { Device } from '../lib/onnx/ort.ts';
+import { cudaProviderPath, probeProvider } from '../lib/sgld/device.ts';
 import { shorten, type Check, type Fix } from './check.ts';
 
 export type NvidiaDriver = { found: true; version: string; cuda: string } | { found: false; why: string };

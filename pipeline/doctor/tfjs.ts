@@ -1,6 +1,6 @@
 // `pipeline doctor`'s tfjs half: whether each tfjs backend starts here (the start that
 // `train.backend=auto` tries, fastest first), and for each that does not, why and the fix.
-import { PREFERENCE, startBackend, type BackendName } from '../../stages/tfjs/backend.ts';
+import { PREFERENCE, startBackend, type BackendName } from '../lib/tfjs/backend.ts';
 import { shorten, type Check, type Fix } from './check.ts';
 
 /** The npm package behind each native backend (optional dependencies). */

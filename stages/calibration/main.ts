@@ -1,10 +1,10 @@
 // Stage `calibration`: the notebook's long λ̂ trace on one checkpoint (SPEC.md §4: ε 0.03,
 // nβ 2, γ 5, 3 chains, 1500 draws), to see whether the chains settle.
 import { CALIBRATION_SCHEMA_ID, CALIBRATION_SCHEMA_VERSION, type Calibration } from '../../schemas/calibration.ts';
-import { runStage } from '../lib/stage.ts';
-import { pickCheckpoint, samplingInputs } from '../sgld/inputs.ts';
-import { sampleStage } from '../sgld/sampling-stage.ts';
-import { traceTensors } from '../sgld/trace.ts';
+import { runStage } from '../../pipeline/lib/stage/run-stage.ts';
+import { pickCheckpoint, samplingInputs } from '../../pipeline/lib/sgld/stage-inputs.ts';
+import { sampleStage } from '../../pipeline/lib/sgld/sampling-stage.ts';
+import { traceTensors } from '../../pipeline/lib/sgld/trace-file.ts';
 
 const TRACE = 'trace.safetensors';
 

@@ -1,5 +1,5 @@
 // Stage `estimate`: λ̂ per exported checkpoint (see run.ts).
-import { runStage } from '../lib/stage.ts';
-import { estimate } from './run.ts';
+import { runStage } from '../../pipeline/lib/stage/run-stage.ts';
+import { estimate } from './estimates.ts';
 
 await runStage('estimate', estimate);

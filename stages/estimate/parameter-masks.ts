@@ -1,10 +1,10 @@
 // Which of the seed model's weights a chain samples: estimate.params / estimate.freeze for
 // every chain, and estimate.restrict's groups (devinterp's optimize_over) for extra chains.
-// A chain samples through a 0/1 mask on the SGLD update (stages/sgld/graph.ts); the weights
+// A chain samples through a 0/1 mask on the SGLD update (pipeline/lib/sgld/update.ts); the weights
 // outside it stay at the checkpoint.
-import { globRegex } from '../lib/glob.ts';
-import type { ParamSpec } from '../model/config.ts';
-import { elementCount } from '../onnx/ir.ts';
+import { globRegex } from '../../pipeline/lib/util/glob.ts';
+import type { ParamSpec } from '../../pipeline/lib/model/config.ts';
+import { elementCount } from '../../pipeline/lib/onnx/ir.ts';
 
 export interface ParameterMask {
   params: string[];

@@ -1,8 +1,8 @@
 // The model's hyper-parameters read off a state_dict's shapes (all but the head count,
 // which no shape shows), so a notebook's weights can be exported without a config file.
-import type { SafeTensors } from '../lib/safetensors.ts';
-import { requireTensor } from '../lib/safetensors.ts';
-import { SEED_MODEL_CONFIG, type SeedModelConfig } from '../model/config.ts';
+import type { SafeTensors } from '../../pipeline/lib/util/safetensors.ts';
+import { requireTensor } from '../../pipeline/lib/util/safetensors.ts';
+import { SEED_MODEL_CONFIG, type SeedModelConfig } from '../../pipeline/lib/model/config.ts';
 
 export function configFromStateDict(tensors: SafeTensors, source: string, heads = SEED_MODEL_CONFIG.heads): SeedModelConfig {
   const [vocab, dModel] = requireTensor(tensors, 'embedding.weight', source).shape as [number, number];

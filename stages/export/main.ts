@@ -4,13 +4,13 @@ import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
 import { splitFromTensors } from '../../schemas/dataset.ts';
 import { CHECKPOINT_PATTERN, ModelConfigFile } from '../../schemas/training.ts';
-import { writeFileAtomic } from '../lib/atomic.ts';
-import { Progress } from '../lib/progress.ts';
-import { runStage } from '../lib/stage.ts';
-import { seedParameters } from '../model/config.ts';
-import { readStateDict } from '../model/state-dict.ts';
-import { encodeModel } from '../onnx/io.ts';
-import { initBackend } from '../tfjs/backend.ts';
+import { writeFileAtomic } from '../../pipeline/lib/util/atomic.ts';
+import { Progress } from '../../pipeline/lib/util/progress.ts';
+import { runStage } from '../../pipeline/lib/stage/run-stage.ts';
+import { seedParameters } from '../../pipeline/lib/model/config.ts';
+import { readStateDict } from '../../pipeline/lib/model/state-dict.ts';
+import { encodeModel } from '../../pipeline/lib/onnx/io.ts';
+import { initBackend } from '../../pipeline/lib/tfjs/backend.ts';
 import { PARITY_TOLERANCE, exportModel, maxAbsDiff, ortPredict, tfjsPredict } from './onnx-model.ts';
 
 await runStage('export', async (ctx) => {

@@ -1,12 +1,12 @@
 // A trained checkpoint as an eval-mode ONNX model, and the proof that it is the same
 // network: onnxruntime's outputs against the tfjs interpreter's on the same inputs.
 import * as tf from '@tensorflow/tfjs-core';
-import { DataType, type Model } from '../onnx/ir.ts';
-import { createSession, runSession } from '../onnx/ort.ts';
-import { buildSeedModel } from '../model/seed-model.ts';
-import type { SeedModelConfig } from '../model/config.ts';
-import type { Weights } from '../model/state-dict.ts';
-import { TfjsInterpreter } from '../tfjs/interpreter.ts';
+import { DataType, type Model } from '../../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../../pipeline/lib/onnx/ort.ts';
+import { buildSeedModel } from '../../pipeline/lib/model/seed-model.ts';
+import type { SeedModelConfig } from '../../pipeline/lib/model/config.ts';
+import type { Weights } from '../../pipeline/lib/model/state-dict.ts';
+import { TfjsInterpreter } from '../../pipeline/lib/tfjs/interpreter.ts';
 
 /** Exported graphs must agree with tfjs to this (float32 rounding of two runtimes). */
 export const PARITY_TOLERANCE = 1e-5;

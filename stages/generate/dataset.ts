@@ -2,7 +2,7 @@
 //   for each sequence: num_x = below(seq_len/2 + 1); the other letters each below(25)
 //   mapped past 'x'; the seq_len positions shuffled (Fisher–Yates); then one permutation
 //   of all indices whose first floor(train_frac·n) entries are the training split.
-import { Pcg32 } from '../lib/prng.ts';
+import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
 
 export const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
 export const VOCAB_SIZE = ALPHABET.length;

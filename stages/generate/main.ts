@@ -1,6 +1,6 @@
 // Stage `generate`: the dataset of SPEC.md §1 from `generate.seed`.
 import type { DatasetSummary } from '../../schemas/dataset.ts';
-import { runStage } from '../lib/stage.ts';
+import { runStage } from '../../pipeline/lib/stage/run-stage.ts';
 import { ALPHABET, X_TOKEN, asLetters, generateDataset, type Split } from './dataset.ts';
 
 const SHOWN = 5;

@@ -1,7 +1,7 @@
 // `pipeline diff`: two runs side by side, in the spirit of `dvc plots diff` — the config
 // keys that differ, the deltas of the headline metrics, and the curves of both runs
 // overlaid. A stage one run lacks is reported and its numbers are null, never a crash.
-import { llcRunsChart } from './charts/llc.ts';
+import { llcRunsChart } from './charts/llc-per-checkpoint.ts';
 import type { ChartDef } from './charts/spec.ts';
 import { llcScale, sweepChart } from './charts/sweep.ts';
 import { trainingChart } from './charts/training.ts';

@@ -1,5 +1,5 @@
 // Stage `report`: one self-contained HTML report of the run (see report.ts).
-import { runStage } from '../lib/stage.ts';
+import { runStage } from '../../pipeline/lib/stage/run-stage.ts';
 import { writeReport } from './report.ts';
 
 await runStage('report', writeReport);

@@ -1,10 +1,10 @@
 // The report stage's work: read the run (run-data.ts), derive the statements, build and
 // render every chart, and write report.html plus each chart's Vega-Lite spec as
 // charts/<name>.vl.json for reuse.
-import type { StageContext } from '../lib/stage.ts';
+import type { StageContext } from '../../pipeline/lib/stage/context.ts';
 import { calibrationChart } from './charts/calibration.ts';
 import { dataSampleChart } from './charts/data-sample.ts';
-import { llcRunsChart } from './charts/llc.ts';
+import { llcRunsChart } from './charts/llc-per-checkpoint.ts';
 import { llcOverlayChart } from './charts/llc-overlay.ts';
 import type { ChartDef } from './charts/spec.ts';
 import { llcScale, sweepChart } from './charts/sweep.ts';

@@ -12,11 +12,11 @@ import { Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
 import { Sweep } from '../../schemas/sweep.ts';
 import { Metrics, ModelConfigFile } from '../../schemas/training.ts';
-import { mean as meanOf, median as medianOf } from '../lib/moments.ts';
-import { readManifest, readSavedConfig } from '../lib/run-dir.ts';
-import { requireTensor } from '../lib/safetensors.ts';
-import { StageContext } from '../lib/stage.ts';
-import type { StageConfig, StageName } from '../registry.ts';
+import { mean as meanOf, median as medianOf } from '../../pipeline/lib/util/moments.ts';
+import { readManifest, readSavedConfig } from '../../pipeline/lib/stage/run-dir.ts';
+import { requireTensor } from '../../pipeline/lib/util/safetensors.ts';
+import { StageContext } from '../../pipeline/lib/stage/context.ts';
+import type { StageConfig, StageName } from '../../pipeline/lib/stage/registry.ts';
 
 /** The stages whose artifacts, manifests (tools, devices, timings) the report shows. */
 export const SHOWN_STAGES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration'] as const satisfies readonly StageName[];

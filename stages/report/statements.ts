@@ -4,7 +4,7 @@
 import type { CheckpointEstimate } from '../../schemas/estimate.ts';
 import type { EstimateHealth } from '../../schemas/health.ts';
 import { meanTrace } from './charts/calibration.ts';
-import { median } from '../lib/moments.ts';
+import { median } from '../../pipeline/lib/util/moments.ts';
 import { count, duration, int, num, pct } from './format.ts';
 import { SAMPLING_STAGES, SHOWN_STAGES, type RunData } from './run-data.ts';
 

@@ -5,7 +5,7 @@ import type { Estimates } from '../../schemas/estimate.ts';
 import type { EstimateHealth, Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
 import type { Sweep } from '../../schemas/sweep.ts';
-import { ESS_RATIO_LIMIT, MALA_ACCEPTANCE_LIMIT, NOISE_RATIO_LIMIT, R_HAT_LIMIT } from '../health/estimate-health.ts';
+import { ESS_RATIO_LIMIT, MALA_ACCEPTANCE_LIMIT, NOISE_RATIO_LIMIT, R_HAT_LIMIT } from '../../pipeline/lib/health/estimate-health.ts';
 import { count, duration, int, num, when } from './format.ts';
 import { html, table, type Html } from './html.ts';
 import { SHOWN_STAGES, type ShownStage } from './run-data.ts';

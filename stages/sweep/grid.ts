@@ -1,6 +1,6 @@
 // The ε × nβ grid of the notebook's calibration sweep (SPEC.md §5) and the numbers each
 // grid point is judged by.
-import { meanStd } from '../lib/moments.ts';
+import { meanStd } from '../../pipeline/lib/util/moments.ts';
 
 /** `n` points log-spaced from `lo` to `hi` inclusive (just `lo` when n = 1). */
 export function logSpace(lo: number, hi: number, n: number): number[] {

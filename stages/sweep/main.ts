@@ -1,11 +1,11 @@
 // Stage `sweep`: the notebook's ε × nβ calibration grid (SPEC.md §5) on one checkpoint,
 // every grid point × chain batched into shared onnxruntime sessions.
 import { SWEEP_SCHEMA_ID, SWEEP_SCHEMA_VERSION, type Sweep } from '../../schemas/sweep.ts';
-import { runStage } from '../lib/stage.ts';
-import { pickCheckpoint, samplingInputs } from '../sgld/inputs.ts';
-import { sampleStage } from '../sgld/sampling-stage.ts';
-import { defaultNbeta } from '../sgld/stats.ts';
-import { traceTensors } from '../sgld/trace.ts';
+import { runStage } from '../../pipeline/lib/stage/run-stage.ts';
+import { pickCheckpoint, samplingInputs } from '../../pipeline/lib/sgld/stage-inputs.ts';
+import { sampleStage } from '../../pipeline/lib/sgld/sampling-stage.ts';
+import { defaultNbeta } from '../../pipeline/lib/sgld/llc-estimator.ts';
+import { traceTensors } from '../../pipeline/lib/sgld/trace-file.ts';
 import { FINAL_WINDOW, finalLlc, logSpace, nbetaGrid } from './grid.ts';
 
 const traceName = (i: number, j: number) => `traces/eps-${i}-nbeta-${j}.safetensors`;

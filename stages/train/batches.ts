@@ -1,7 +1,7 @@
 // Minibatches of distinct training samples, drawn uniformly at random every step. Each step
 // has its own PCG32 stream (stream = step), so any step's batch is reproducible by itself and
 // resuming from a checkpoint needs no generator state.
-import { Pcg32 } from '../lib/prng.ts';
+import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
 
 /** `size` distinct indices from 0..n-1 (a partial Fisher–Yates shuffle), for `step`. */
 export function batchIndices(seed: number, step: number, n: number, size: number): Int32Array {

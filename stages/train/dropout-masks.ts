@@ -9,12 +9,12 @@
 // (onnxruntime's Dropout, RandomUniform) were not used: their state lives in the session, so
 // a resumed run could not replay a step, and CPU and CUDA draw differently. Drawing the
 // 1.1 M bits of a seed-model step in JavaScript instead took ~20 ms, more than the step.
-import { inferFacts } from '../onnx/infer/facts.ts';
-import { Pcg32 } from '../lib/prng.ts';
-import { GraphBuilder, attr } from '../onnx/builder.ts';
-import { DataType, type Graph, type ValueInfo } from '../onnx/ir.ts';
-import { constantValues, replaceNodes } from '../sgld/optimize.ts';
-import { MaskRng } from '../tfjs/rng.ts';
+import { inferFacts } from '../../pipeline/lib/onnx/infer/facts.ts';
+import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
+import { GraphBuilder, attr } from '../../pipeline/lib/onnx/builder.ts';
+import { DataType, type Graph, type ValueInfo } from '../../pipeline/lib/onnx/ir.ts';
+import { constantValues, replaceNodes } from '../../pipeline/lib/sgld/optimize.ts';
+import { MaskRng } from '../../pipeline/lib/tfjs/rng.ts';
 
 /** Masks are windows of a table at least this long, and at least this many masks long. */
 const MIN_TABLE = 2 ** 24;

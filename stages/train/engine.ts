@@ -3,7 +3,7 @@
 // (tfjs-engine.ts) and onnxruntime (ort-engine.ts) — over the same ONNX graph, the same
 // minibatches (batches.ts) and the same Adam, so they agree step for step with dropout off.
 import type { SplitTensors } from '../../schemas/dataset.ts';
-import type { SeedModelConfig } from '../model/config.ts';
+import type { SeedModelConfig } from '../../pipeline/lib/model/config.ts';
 import type { AdamOptions } from './adam.ts';
 
 export interface AdamSnapshot {

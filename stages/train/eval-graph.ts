@@ -1,11 +1,11 @@
 // Evaluation for the onnxruntime engine: MSE and MAE of the eval-mode network (no dropout)
 // at the flat weights w [P] on a whole split, as one graph.
-import { GraphBuilder, attr, modelOf } from '../onnx/builder.ts';
-import { DataType, OPSET, type Model } from '../onnx/ir.ts';
-import { parameterCount, seedParameters, type SeedModelConfig } from '../model/config.ts';
-import { flatWeights } from '../model/flat-weights.ts';
-import { seedForward } from '../model/seed-model.ts';
-import { lowerForOnnxruntime, optimizeForward } from '../sgld/optimize.ts';
+import { GraphBuilder, attr, modelOf } from '../../pipeline/lib/onnx/builder.ts';
+import { DataType, OPSET, type Model } from '../../pipeline/lib/onnx/ir.ts';
+import { parameterCount, seedParameters, type SeedModelConfig } from '../../pipeline/lib/model/config.ts';
+import { flatWeights } from '../../pipeline/lib/model/flat-weights.ts';
+import { seedForward } from '../../pipeline/lib/model/seed-model.ts';
+import { lowerForOnnxruntime, optimizeForward } from '../../pipeline/lib/sgld/optimize.ts';
 
 export const EVAL_IO = { params: 'params', tokens: 'tokens', targets: 'targets', mse: 'mse', mae: 'mae' } as const;
 

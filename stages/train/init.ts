@@ -3,8 +3,8 @@
 // default (Linear biases U(±1/√fan_in), attention biases 0, LayerNorm 1 and 0), since every
 // matrix and embedding is drawn again. Random numbers come from the project's PCG32, so
 // values differ from PyTorch's generator; the distributions are the same.
-import type { ParamSpec } from '../model/config.ts';
-import { Pcg32, standardNormal } from '../lib/prng.ts';
+import type { ParamSpec } from '../../pipeline/lib/model/config.ts';
+import { Pcg32, standardNormal } from '../../pipeline/lib/util/prng.ts';
 
 export const XAVIER_GAIN = 2.0;
 

@@ -1,5 +1,5 @@
 import type { MetricsRow } from '../../schemas/training.ts';
-import type { StageContext } from '../lib/stage.ts';
+import type { StageContext } from '../../pipeline/lib/stage/context.ts';
 
 const COLUMNS: (keyof MetricsRow)[] = ['step', 'batch_loss', 'train_mse', 'train_mae', 'test_mse', 'test_mae', 'elapsed_s'];
 

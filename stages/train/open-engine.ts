@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../../schemas/config.ts';
-import type { Device } from '../onnx/ort.ts';
-import { resolveDevice } from '../sgld/device.ts';
-import { NATIVE_BACKENDS, initBackend, startFirst, type BackendInfo } from '../tfjs/backend.ts';
+import type { Device } from '../../pipeline/lib/onnx/ort.ts';
+import { resolveDevice } from '../../pipeline/lib/sgld/device.ts';
+import { NATIVE_BACKENDS, initBackend, startFirst, type BackendInfo } from '../../pipeline/lib/tfjs/backend.ts';
 import type { TrainEngine, TrainSetup } from './engine.ts';
 import { OrtEngine } from './ort-engine.ts';
 import { TfjsEngine } from './tfjs-engine.ts';

@@ -4,9 +4,9 @@
 // of the tfjs engine (batches.ts); dropout masks come from dropout-masks.ts.
 import type * as ort from 'onnxruntime-node';
 import type { SplitTensors } from '../../schemas/dataset.ts';
-import { parameterCount, seedParameters, type ParamSpec } from '../model/config.ts';
-import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
-import { createSession, runSession, type Device } from '../onnx/ort.ts';
+import { parameterCount, seedParameters, type ParamSpec } from '../../pipeline/lib/model/config.ts';
+import { DataType, elementCount, type TensorValue } from '../../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession, type Device } from '../../pipeline/lib/onnx/ort.ts';
 import { batchIndices } from './batches.ts';
 import { maskOffsets, type DropoutPlan } from './dropout-masks.ts';
 import type { AdamSnapshot, Evaluation, TrainEngine, TrainSetup } from './engine.ts';

@@ -8,14 +8,14 @@
 // are Loop state; the pre-update loss of every step is a scan output [K]. Minibatches come
 // as row indices [K,B] into the training set, which is a graph input; dropout reads windows
 // of a keep-bit table (dropout-masks.ts) at offsets [K,sites].
-import { addGradients } from '../autodiff/grad.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../onnx/builder.ts';
-import { DataType, OPSET, type Graph, type Model, type ValueInfo } from '../onnx/ir.ts';
-import { parameterCount, seedParameters, type SeedModelConfig } from '../model/config.ts';
-import { flatWeights } from '../model/flat-weights.ts';
-import { stepLoop } from '../onnx/step-loop.ts';
-import { seedForward } from '../model/seed-model.ts';
-import { lowerForOnnxruntime, optimizeForward } from '../sgld/optimize.ts';
+import { addGradients } from '../../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../../pipeline/lib/onnx/builder.ts';
+import { DataType, OPSET, type Graph, type Model, type ValueInfo } from '../../pipeline/lib/onnx/ir.ts';
+import { parameterCount, seedParameters, type SeedModelConfig } from '../../pipeline/lib/model/config.ts';
+import { flatWeights } from '../../pipeline/lib/model/flat-weights.ts';
+import { stepLoop } from '../../pipeline/lib/onnx/step-loop.ts';
+import { seedForward } from '../../pipeline/lib/model/seed-model.ts';
+import { lowerForOnnxruntime, optimizeForward } from '../../pipeline/lib/sgld/optimize.ts';
 import type { AdamOptions } from './adam.ts';
 import { keepTable, tableConstant, tableDropout, tableSizeFor, type DropoutPlan } from './dropout-masks.ts';
 

@@ -2,9 +2,9 @@
 // (dropout off), both run by the tfjs interpreter over the same tf.Variables, and Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SplitTensors } from '../../schemas/dataset.ts';
-import { buildSeedModel } from '../model/seed-model.ts';
-import { seedParameters } from '../model/config.ts';
-import { TfjsInterpreter } from '../tfjs/interpreter.ts';
+import { buildSeedModel } from '../../pipeline/lib/model/seed-model.ts';
+import { seedParameters } from '../../pipeline/lib/model/config.ts';
+import { TfjsInterpreter } from '../../pipeline/lib/tfjs/interpreter.ts';
 import { Adam } from './adam.ts';
 import { batchIndices, gatherRows } from './batches.ts';
 import type { AdamSnapshot, Evaluation, TrainEngine, TrainSetup } from './engine.ts';

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceSession } from 'onnxruntime-node';
-import { addModelGradients } from '../../stages/autodiff/grad.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../../stages/onnx/builder.ts';
-import { DataType, type Dim, type Model, type TensorValue } from '../../stages/onnx/ir.ts';
-import { createSession, runSession } from '../../stages/onnx/ort.ts';
+import { addModelGradients } from '../../pipeline/lib/autodiff/grad.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../../pipeline/lib/onnx/builder.ts';
+import { DataType, type Dim, type Model, type TensorValue } from '../../pipeline/lib/onnx/ir.ts';
+import { createSession, runSession } from '../../pipeline/lib/onnx/ort.ts';
 
 export type Kind = 'float' | 'int64' | 'bool';
 

@@ -3,12 +3,12 @@
 // empirical loss (within O(1/n)), so λ̂ there is finite and positive.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pcg32, standardNormal } from '../../stages/lib/prng.ts';
-import { encodeSafetensors, type SafeTensors } from '../../stages/lib/safetensors.ts';
-import { GraphBuilder, attr, modelOf, tensor } from '../../stages/onnx/builder.ts';
-import { DataType, type Dim, type Model, type TensorValue } from '../../stages/onnx/ir.ts';
-import { writeModelFile } from '../../stages/onnx/io.ts';
-import { createSession, runSession } from '../../stages/onnx/ort.ts';
+import { Pcg32, standardNormal } from '../../pipeline/lib/util/prng.ts';
+import { encodeSafetensors, type SafeTensors } from '../../pipeline/lib/util/safetensors.ts';
+import { GraphBuilder, attr, modelOf, tensor } from '../../pipeline/lib/onnx/builder.ts';
+import { DataType, type Dim, type Model, type TensorValue } from '../../pipeline/lib/onnx/ir.ts';
+import { writeModelFile } from '../../pipeline/lib/onnx/io.ts';
+import { createSession, runSession } from '../../pipeline/lib/onnx/ort.ts';
 
 function gaussian(rng: Pcg32, n: number, scale: number): Float32Array {
   return Float32Array.from({ length: n }, () => scale * standardNormal(rng));

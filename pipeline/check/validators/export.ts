@@ -2,8 +2,8 @@
 // checkpoint's weights, finite, as its initializers.
 import type { Manifest } from '../../../schemas/manifest.ts';
 import { CHECKPOINT_PATTERN } from '../../../schemas/training.ts';
-import { DataType } from '../../../stages/onnx/ir.ts';
-import type { ParamSpec } from '../../../stages/model/config.ts';
+import { DataType } from '../../lib/onnx/ir.ts';
+import type { ParamSpec } from '../../lib/model/config.ts';
 import type { CheckContext } from '../context.ts';
 import { firstNonFinite, position } from '../tensors.ts';
 import { expectFiles } from './files.ts';

@@ -1,6 +1,6 @@
 // The model a stage's model.json describes, as its parameter list.
 import { ModelConfigFile } from '../../../schemas/training.ts';
-import { seedParameters, type ParamSpec } from '../../../stages/model/config.ts';
+import { seedParameters, type ParamSpec } from '../../lib/model/config.ts';
 import type { CheckContext } from '../context.ts';
 
 export function modelOf(c: CheckContext, file: string): { config: ModelConfigFile; params: ParamSpec[] } | undefined {

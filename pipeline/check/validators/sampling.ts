@@ -3,7 +3,7 @@
 import { Health } from '../../../schemas/health.ts';
 import type { CheckContext } from '../context.ts';
 import { expectFinite, expectTensor, firstNonFinite, position } from '../tensors.ts';
-import { DIAGNOSTICS } from '../../../stages/sgld/graph.ts';
+import { DIAGNOSTICS } from '../../lib/sgld/update.ts';
 import { expectFiles } from './files.ts';
 
 export interface TraceSpec {

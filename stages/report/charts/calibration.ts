@@ -2,7 +2,7 @@
 // SGLD loss of each chain per draw, their mean over the chains that did not diverge with a
 // ±std band, and the loss at the starting weights for reference.
 import type { Calibration } from '../../../schemas/calibration.ts';
-import { meanStd } from '../../lib/moments.ts';
+import { meanStd } from '../../../pipeline/lib/util/moments.ts';
 import { COLOR, HEIGHT, WIDTH, chart, hoverPoints, referenceLine, zoomX, type Spec } from './spec.ts';
 
 const MEAN = 'mean over chains ± std';

@@ -2,7 +2,7 @@
 // the left in its colour, the metric on the right, one shared step axis and one legend.
 import type { Estimates } from '../../../schemas/estimate.ts';
 import type { Metrics } from '../../../schemas/training.ts';
-import { llcLayers } from './llc.ts';
+import { llcLayers } from './llc-per-checkpoint.ts';
 import { COLOR, HEIGHT, WIDTH, chart, hoverPoints, zoomX, type Spec } from './spec.ts';
 import type { TrainingMetric } from './training.ts';
 

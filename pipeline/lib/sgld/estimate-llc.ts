@@ -1,0 +1,127 @@
+// λ̂ for a set of starting points (checkpoints, or sweep points with their own ε and nβ)
+// with devinterp's knobs: init_loss, then num_chains SGLD chains per starting point — all
+// batched through sampleChains — then the estimates. Every chain's randomness comes from its own PCG32 stream, keyed by its
+// starting point and chain index, so a chain's result does not depend on which other
+// chains run beside it or in which session.
+import type { z } from 'zod';
+import type { EstimateConfig } from '../../../schemas/config.ts';
+import { Pcg32 } from '../util/prng.ts';
+import { batchesPerPass } from './loader.ts';
+import type { EstimateHealth } from '../../../schemas/health.ts';
+import { estimateHealth } from '../health/estimate-health.ts';
+import { DIAGNOSTICS, type Diagnostic } from './update.ts';
+import type { SgldModel } from './sampled-model.ts';
+import { initLosses, sampleChains, type Dataset, type SessionOptions } from './sessions.ts';
+import { checkSchedule, totalSteps, type DrawSchedule } from './draw-schedule.ts';
+import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './llc-estimator.ts';
+
+export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device' | 'restrict' | 'params' | 'freeze'>;
+
+export interface StartPoint {
+  w0: Float32Array;
+  /** Names the point's random streams (the estimate stage: its checkpoint's training step). */
+  key: number;
+  /** This point's own ε and nβ instead of the settings' (a sweep's grid point). */
+  lr?: number;
+  nbeta?: number;
+  /** Sample only these weights (1) and hold the rest at w₀ (0): restricted λ̂. */
+  mask?: Float32Array;
+}
+
+export interface LlcResult {
+  initLoss: number;
+  nbeta: number;
+  estimate: LlcEstimate;
+  divergences: Divergence[];
+  /** Per-draw chain diagnostics (graph.ts), each [chains, draws] row-major. */
+  diagnostics: Record<Diagnostic, Float32Array>;
+}
+
+export interface LlcRunOptions extends SessionOptions {
+  stepsPerRun: number;
+  onProgress?: (chainSteps: number) => void;
+}
+
+/** Stream index of the init_loss loader (chains use 0 … num_chains−1). */
+const INIT_LOSS_STREAM = 0xffffffff;
+
+function streamRng(seed: number, key: number, index: number): Pcg32 {
+  return new Pcg32(seed, (BigInt(key) << 32n) | BigInt(index));
+}
+
+export function scheduleOf(s: LlcSettings): DrawSchedule {
+  return { burnin: s.num_burnin_steps, draws: s.num_draws, thin: s.num_steps_bw_draws };
+}
+
+export function resolveNbeta(s: LlcSettings): number {
+  return s.nbeta === 'auto' ? defaultNbeta(s.batch_size) : s.nbeta;
+}
+
+/** SGLD steps all chains of `points` starting points take together. */
+export function chainStepsOf(s: LlcSettings, points: number): number {
+  return points * s.num_chains * totalSteps(scheduleOf(s));
+}
+
+export async function runLlc(model: SgldModel, points: readonly StartPoint[], data: Dataset, s: LlcSettings, opts: LlcRunOptions): Promise<LlcResult[]> {
+  const schedule = scheduleOf(s);
+  checkSchedule(schedule);
+  const nbetas = points.map((p) => p.nbeta ?? resolveNbeta(s));
+  const C = s.num_chains;
+  // devinterp: the first num_chains batches of one pass, at most the whole pass.
+  const batches = Math.min(C, batchesPerPass(data.x.dims[0]!, s.batch_size));
+  const init = await initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p.key, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
+  const specs = points.flatMap((p, i) =>
+    Array.from({ length: C }, (_, c) => ({
+      w0: p.w0,
+      ...(p.mask ? { mask: p.mask } : {}),
+      lr: p.lr ?? s.lr,
+      nbeta: nbetas[i]!,
+      localization: s.localization,
+      weightDecay: s.weight_decay,
+      noiseLevel: s.noise_level,
+      rng: streamRng(s.seed, p.key, c),
+    })),
+  );
+  const runs = await sampleChains(model, specs, data, { ...opts, batchSize: s.batch_size, schedule, sampler: s.sampler });
+  return points.map((_, i) => {
+    const mine = runs.slice(i * C, (i + 1) * C);
+    const divergences = mine.flatMap((r, chain) => (r.divergence ? [{ chain, ...r.divergence }] : []));
+    const estimate = estimateLlc(mine.map((r) => r.losses), new Set(divergences.map((d) => d.chain)), init[i]!, nbetas[i]!);
+    const diagnostics = Object.fromEntries(
+      DIAGNOSTICS.map((d) => {
+        const rows = new Float32Array(C * s.num_draws);
+        mine.forEach((r, c) => rows.set(r.diagnostics[d], c * s.num_draws));
+        return [d, rows];
+      }),
+    ) as LlcResult['diagnostics'];
+    return { initLoss: init[i]!, nbeta: nbetas[i]!, estimate, divergences, diagnostics };
+  });
+}
+
+/** The health of one starting point's result (pipeline/lib/health), as every λ̂ run judges it;
+ * `rows` (the data's) adds the check of the batch size against them. */
+export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point: Pick<StartPoint, 'w0' | 'lr' | 'mask' | 'nbeta'>, rows?: number): EstimateHealth {
+  return estimateHealth({
+    label,
+    chains: s.num_chains,
+    draws: s.num_draws,
+    loss: r.estimate.lossTrace,
+    llc: r.estimate.llcTrace,
+    diverged: r.divergences,
+    llcMean: r.estimate.llcMean,
+    lr: point.lr ?? s.lr,
+    noiseLevel: s.noise_level,
+    weights: point.w0,
+    malaAcceptance: r.diagnostics.mala_acceptance,
+    distance: r.diagnostics.distance,
+    initLoss: r.initLoss,
+    dimension: point.mask ? point.mask.reduce((n, m) => n + m, 0) : point.w0.length,
+    ...(rows !== undefined ? { batch: { size: s.batch_size, rows, autoNbeta: point.nbeta === undefined && s.nbeta === 'auto' } } : {}),
+  });
+}
+
+/** The warning printed for a diverged chain; `where` names the starting point. */
+export function divergenceWarning(d: Divergence, where: string): string {
+  const when = d.draw === null ? `before its first draw (SGLD step ${d.step})` : `at draw ${d.draw} (SGLD step ${d.step})`;
+  return `warning: ${where}: chain ${d.chain} diverged ${when}: its loss is NaN or infinite; its λ̂ is left out of the mean and std`;
+}

@@ -1,0 +1,55 @@
+// The frame shared by the sampling stages (estimate, sweep, calibration): device choice,
+// a progress bar over all chain-steps, the run through runLlc, per-estimate health, and the
+// runtime facts for the manifest.
+import * as ort from 'onnxruntime-node';
+import type { EstimateHealth } from '../../../schemas/health.ts';
+import { healthFile } from '../health/estimate-health.ts';
+import { printHealthWarnings } from '../health/print.ts';
+import { Progress } from '../util/progress.ts';
+import type { StageContext } from '../stage/context.ts';
+import type { Device } from '../onnx/ort.ts';
+import { resolveDevice, type DeviceChoice } from './device.ts';
+import { chainStepsOf, divergenceWarning, resultHealth, runLlc, type LlcResult, type LlcSettings, type StartPoint } from './estimate-llc.ts';
+import type { SgldModel } from './sampled-model.ts';
+import { SAMPLER_DEFAULTS, type Dataset } from './sessions.ts';
+
+export interface LabelledPoint extends StartPoint {
+  /** Names the estimate in warnings and health.json, e.g. "checkpoint step 5500". */
+  label: string;
+}
+
+export interface SamplingOutcome {
+  device: Device;
+  results: LlcResult[];
+}
+
+export async function sampleStage(ctx: StageContext, model: SgldModel, data: Dataset, points: readonly LabelledPoint[], settings: LlcSettings, deviceChoice: DeviceChoice): Promise<SamplingOutcome> {
+  const { device, reason } = await resolveDevice(deviceChoice);
+  const total = chainStepsOf(settings, points.length);
+  ctx.log(`device ${device} (${reason}); ${points.length} × ${settings.num_chains} chains, ${total} chain-steps`);
+  const progress = new Progress(ctx.stage, total);
+  let done = 0;
+  const started = performance.now();
+  const results = await runLlc(model, points, data, settings, { ...SAMPLER_DEFAULTS, device, onProgress: (n) => progress.update((done += n)) });
+  const seconds = (performance.now() - started) / 1000;
+
+  const health: EstimateHealth[] = points.map((p, i) => {
+    const r = results[i]!;
+    for (const d of r.divergences) ctx.log(divergenceWarning(d, p.label));
+    return resultHealth(p.label, r, settings, p);
+  });
+  printHealthWarnings(health, `${ctx.stage}: `);
+  ctx.writeJson('health.json', healthFile(health));
+
+  ctx.tools['onnxruntime-node'] = ort.env.versions.common ?? 'unknown';
+  ctx.runtime.device = device;
+  ctx.runtime.device_reason = reason;
+  ctx.runtime.threads = SAMPLER_DEFAULTS.threads;
+  ctx.runtime.sampling_s = seconds;
+  ctx.runtime.chain_steps_per_s = done / seconds;
+  ctx.results.chain_steps = done;
+  ctx.results.diverged_chains = results.reduce((n, r) => n + r.divergences.length, 0);
+  ctx.results.health_warnings = health.reduce((n, h) => n + h.warnings.length, 0);
+  ctx.log(`${done} chain-steps in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(1)} chain-steps/s)`);
+  return { device, results };
+}
