@@ -13,6 +13,7 @@ interface Entry {
 
 const COMMANDS: Entry[] = [
   { name: 'run', summary: 'run stages of the pipeline (skipping fresh ones)', load: async () => (await import('./commands/run.ts')).runCommand },
+  { name: 'worker', summary: 'take sampling shards from a Redis queue and run them on this host', load: async () => (await import('./commands/worker.ts')).workerCommand },
   { name: 'status', summary: 'show which stages of a run are fresh, stale (and why) or missing', load: async () => (await import('./commands/status.ts')).statusCommand },
   { name: 'runs', summary: 'list the runs with their dates and state', load: async () => (await import('./commands/runs.ts')).runsCommand },
   { name: 'check', summary: 'validate every artifact of a run: schemas, hashes, values, counts, chained manifests', load: async () => (await import('./commands/check.ts')).checkCommand },

@@ -1,5 +1,6 @@
-// Resolving a run's configuration: defaults (or the run's saved config), then a --config
-// file, then --set overrides; validated as a whole before any stage runs.
+// Resolving a run's configuration: defaults, a preset, the run's saved config, a --config
+// file, then --set overrides (resolveConfig states the order); validated as a whole before
+// any stage runs.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,10 +119,25 @@ export interface ConfigSources {
   sets?: string[] | undefined;
 }
 
-/** base → preset → file → sets, validated. */
-export function resolveConfig(base: Raw, sources: ConfigSources = {}): Config {
-  let raw = structuredClone(base);
-  if (sources.preset) raw = mergeFile(raw, presetFile(sources.preset));
+/**
+ * The order a run's config is made in, each over the one before: the defaults, --preset,
+ * the run's saved config (or, with --from, the source run's) where it differs from the
+ * defaults — values chosen earlier, which a preset must not silently undo —, --config,
+ * then each --set. `note` hears of every earlier value a preset leaves in place.
+ */
+export function resolveConfig(base: Raw, sources: ConfigSources = {}, note: (message: string) => void = () => {}): Config {
+  let raw: Raw = sources.preset ? mergeFile({}, presetFile(sources.preset)) : {};
+  const defaults = validateConfig({}) as unknown as Raw;
+  for (const [section, values] of Object.entries(base)) {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (JSON.stringify(value) === JSON.stringify(defaults[section]?.[key])) continue;
+      const preset = raw[section]?.[key];
+      if (preset !== undefined && JSON.stringify(preset) !== JSON.stringify(value)) {
+        note(`--preset ${sources.preset} leaves ${section}.${key} = ${JSON.stringify(value)}, set earlier in this run, in place of its ${JSON.stringify(preset)} (--set ${section}.${key}=… changes it)`);
+      }
+      (raw[section] ??= {})[key] = value;
+    }
+  }
   if (sources.file) raw = mergeFile(raw, sources.file);
   return validateConfig(applySets(raw, sources.sets ?? []));
 }

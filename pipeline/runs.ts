@@ -1,12 +1,24 @@
-// Runs: folders under the artifacts root, each with run.json (id and dates).
+// Runs: folders under the artifacts root, each with run.json (id, dates, and the run it was
+// forked from).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from './lib/util/atomic.ts';
 import { readJsonFile } from './lib/stage/run-dir.ts';
 
+/** Version 2 adds forked_from; version 1 files are read as they are. */
+export const RUN_SCHEMA_VERSION = 2;
+
 export const RunInfo = z
-  .object({ schema: z.literal('llc-pipeline/run'), schema_version: z.literal(1), id: z.string(), created_at: z.string(), updated_at: z.string() })
+  .object({
+    schema: z.literal('llc-pipeline/run'),
+    schema_version: z.union([z.literal(1), z.literal(RUN_SCHEMA_VERSION)]),
+    id: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    /** `pipeline run --from`: the run this one was forked from, and the stages it started with. */
+    forked_from: z.object({ run: z.string(), stages: z.array(z.string()) }).strict().optional(),
+  })
   .strict();
 export type RunInfo = z.infer<typeof RunInfo>;
 
@@ -51,7 +63,9 @@ export function touchRun(root: string, id: string): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'run.json');
   const now = new Date().toISOString();
-  const info: RunInfo = existsSync(path) ? { ...readJsonFile(path, RunInfo), updated_at: now } : { schema: 'llc-pipeline/run', schema_version: 1, id, created_at: now, updated_at: now };
+  const info: RunInfo = existsSync(path)
+    ? { ...readJsonFile(path, RunInfo), schema_version: RUN_SCHEMA_VERSION, updated_at: now }
+    : { schema: 'llc-pipeline/run', schema_version: RUN_SCHEMA_VERSION, id, created_at: now, updated_at: now };
   writeJsonAtomic(path, info);
   return dir;
 }

@@ -32,6 +32,9 @@ export const EstimateHealth = z
     mala_acceptance: z.number().nullable().optional(),
     /** Mean distance |w − w₀| of the kept chains at the last draw. */
     final_distance: z.number().nullable().optional(),
+    /** How far a chain gets from w₀ where the loss is flat, √(d·σ²/(γ(1 − εγ/4))): the scale
+     * final_distance is judged against (null when γ = 0 or εγ ≥ 4; absent in older files). */
+    localization_radius: z.number().nullable().optional(),
     /** The largest mean loss over a chain's last half of draws, divided by init_loss (null
      * when init_loss ≤ 0; absent where init_loss was not given). */
     loss_to_init: z.number().nullable().optional(),

@@ -1,11 +1,16 @@
 // The sweep stage's artifacts (SPEC.md §5): sweep.json (below) and per grid point
 // traces/eps-<i>-nbeta-<j>.safetensors holding `loss` and `llc` [chains, draws] and
 // `llc_mean`, `llc_std` [draws] over the chains that did not diverge.
+//
+// Version 2: a point's λ̂ is the estimator's (mean over chains of nβ·(mean draw loss −
+// init_loss), as estimates.json and health.json give it), with its standard error, and the
+// sweep recommends a point by a stated rule. Version 1's llc_final (the mean of the last 50
+// draws only) is not read: it disagreed with the λ̂ of health.json; rerun the sweep.
 import { z } from 'zod';
 import { Divergence } from './estimate.ts';
 
 export const SWEEP_SCHEMA_ID = 'llc-pipeline/sweep';
-export const SWEEP_SCHEMA_VERSION = 1;
+export const SWEEP_SCHEMA_VERSION = 2;
 
 export const SweepPoint = z
   .object({
@@ -14,18 +19,39 @@ export const SweepPoint = z
     j: z.number().int().min(0),
     epsilon: z.number().positive(),
     nbeta: z.number().positive(),
-    /** Mean of the llc trace over the last `window` draws of all non-diverged chains; null if none is left. */
-    llc_final: z.number().nullable(),
-    /** Std over the same draws divided by their mean. */
-    std_over_mean: z.number().nullable(),
-    /** llc_final / nbeta: the "divide out β" view. */
+    /** λ̂: the mean over non-diverged chains of nβ·(mean draw loss − init_loss); null if none is left. */
+    llc_mean: z.number().nullable(),
+    /** Sample std of the chains' λ̂ (null with fewer than two chains left). */
+    llc_std: z.number().nullable(),
+    /** Standard error of llc_mean (health.json's llc_se: std/√chains, or with one chain sd of its draws/√ESS). */
+    llc_se: z.number().nullable(),
+    /** null for a diverged chain. */
+    llc_per_chain: z.array(z.number().nullable()),
+    /** llc_mean / nbeta: the "divide out β" view. */
     llc_over_nbeta: z.number().nullable(),
     init_loss: z.number(),
     diverged: z.array(Divergence),
+    /** Why the point's chains fail the recommendation's health test; empty when they pass. */
+    problems: z.array(z.string()),
+    /** Whether its λ̂ agrees with that of the next smaller ε at the same nβ (both healthy);
+     * null where that comparison cannot be made. */
+    plateau: z.boolean().nullable(),
     trace: z.string(),
   })
   .strict();
 export type SweepPoint = z.infer<typeof SweepPoint>;
+
+export const SweepRecommendation = z
+  .object({
+    /** The rule, in words, with its thresholds. */
+    rule: z.string(),
+    /** The recommended grid point, or null when none qualifies. */
+    point: z.object({ i: z.number().int().min(0), j: z.number().int().min(0) }).strict().nullable(),
+    /** Which point the rule picks and why, or why none qualifies. */
+    verdict: z.string(),
+  })
+  .strict();
+export type SweepRecommendation = z.infer<typeof SweepRecommendation>;
 
 export const Sweep = z
   .object({
@@ -41,10 +67,9 @@ export const Sweep = z
     localization: z.number(),
     num_chains: z.number().int().positive(),
     num_draws: z.number().int().positive(),
-    /** Draws averaged for llc_final (50, or num_draws when fewer). */
-    window: z.number().int().positive(),
     device: z.enum(['cpu', 'cuda']),
     points: z.array(SweepPoint),
+    recommendation: SweepRecommendation,
   })
   .strict();
 export type Sweep = z.infer<typeof Sweep>;

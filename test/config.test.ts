@@ -70,3 +70,16 @@ test('presets apply before --config and --set; an unknown preset is named', () =
   assert.equal(resolveConfig({}, { preset: 'smoke' }).train.steps, 300);
   assert.throws(() => resolveConfig({}, { preset: 'quick' }), /--preset quick: no such preset \(presets: smoke\)/);
 });
+
+test("a preset applied to an existing run fills in what still holds the default and keeps what an earlier --set chose, saying so", () => {
+  // The run's saved config after `pipeline run … --set estimate.num_draws=200`.
+  const saved = resolveConfig({}, { sets: ['estimate.num_draws=200'] });
+  const notes: string[] = [];
+  const c = resolveConfig(saved, { preset: 'smoke' }, (m) => notes.push(m));
+  assert.equal(c.estimate.num_draws, 200);
+  assert.equal(c.train.steps, 300);
+  assert.equal(c.estimate.num_chains, 2);
+  assert.deepEqual(notes, ['--preset smoke leaves estimate.num_draws = 200, set earlier in this run, in place of its 30 (--set estimate.num_draws=… changes it)']);
+  // --config and --set still override the saved value.
+  assert.equal(resolveConfig(saved, { preset: 'smoke', sets: ['estimate.num_draws=40'] }).estimate.num_draws, 40);
+});

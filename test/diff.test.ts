@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pipeline, tempDir } from './helpers/cli.ts';
 import { TINY, buildRun } from './helpers/report-run.ts';
+import { num } from '../stages/report/format.ts';
 
 interface Facts {
   a: { run: string; missing: string[] };
   b: { run: string; missing: string[] };
   config: { key: string; a: unknown; b: unknown }[];
-  metrics: { metric: string; a: number | null; b: number | null; delta: number | null }[];
+  metrics: { metric: string; a: number | null; b: number | null; delta: number | null; se_a: number | null; se_b: number | null; delta_se: number | null }[];
 }
 
 test('pipeline diff: config differences, metric deltas and overlaid curves of two runs; missing stages reported', { timeout: 120_000 }, async (t) => {
@@ -31,6 +32,12 @@ test('pipeline diff: config differences, metric deltas and overlaid curves of tw
   const llc = (run: string) => JSON.parse(readFileSync(join(root, run, 'estimate', 'estimates.json'), 'utf8')).checkpoints.at(-1).llc_mean;
   const last = facts.metrics.find((m) => m.metric === 'λ̂ at step 40')!;
   assert.deepEqual([last.a, last.b], [llc('a'), llc('b')]);
+  // A λ̂'s delta comes with its standard error: each run's from health.json, combined as independent.
+  const se = (run: string) => JSON.parse(readFileSync(join(root, run, 'estimate', 'health.json'), 'utf8')).estimates.find((e: { label: string }) => e.label === 'checkpoint step 40').llc_se;
+  assert.deepEqual([last.se_a, last.se_b], [se('a'), se('b')]);
+  assert.ok(last.se_a! > 0 && last.se_b! > 0);
+  assert.equal(last.delta_se, Math.hypot(se('a'), se('b')));
+  assert.deepEqual([mae.se_a, mae.delta_se], [null, null]);
   assert.ok(facts.metrics.some((m) => m.metric.startsWith('sweep λ̂ at ε=') && m.a !== null && m.b !== null));
 
   // The page: the changed key, and each chart carrying both runs.
@@ -40,9 +47,10 @@ test('pipeline diff: config differences, metric deltas and overlaid curves of tw
   assert.deepEqual(figures.map((f) => f[1]), ['diff-mae', 'diff-loss', 'diff-llc', 'diff-sweep']);
   for (const [, name, spec] of figures) assert.ok(spec!.includes('"A: a"') && spec!.includes('"B: b"'), `chart ${name} lacks a run`);
   // The sweep's λ̂ over both runs on one log or symmetric-log axis (it spans the decades of nβ), λ̂/nβ linear.
-  const finals = ['a', 'b'].flatMap((run) => JSON.parse(readFileSync(join(root, run, 'sweep', 'sweep.json'), 'utf8')).points.flatMap((pt: { llc_final: number | null }) => (pt.llc_final === null ? [] : [pt.llc_final])));
+  const finals = ['a', 'b'].flatMap((run) => JSON.parse(readFileSync(join(root, run, 'sweep', 'sweep.json'), 'utf8')).points.flatMap((pt: { llc_mean: number | null }) => (pt.llc_mean === null ? [] : [pt.llc_mean])));
   const scale = finals.every((v) => v > 0) ? 'log scale' : 'symmetric log scale: linear within ±';
-  assert.ok(page.includes(`Final λ̂ (${scale}`) && page.includes('λ̂/nβ (linear)'), 'the sweep caption does not name the λ̂ scale');
+  assert.ok(page.includes(`λ̂ (${scale}`) && page.includes('λ̂/nβ (linear)'), 'the sweep caption does not name the λ̂ scale');
+  assert.ok(page.includes(`${last.delta! > 0 ? '+' : ''}${num(last.delta!, 4)} ± ${num(last.delta_se!, 2)}`), 'the page does not show the λ̂ delta with its se');
   assert.ok(figures.at(-1)![2]!.includes(finals.every((v) => v > 0) ? '"type":"log"' : '"type":"symlog"'));
 
   // A run with only generate and train: its other stages are missing, its numbers null.

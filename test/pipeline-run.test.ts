@@ -57,7 +57,7 @@ test('a target builds the missing and stale stages it needs, --single refuses th
   // A sampler source file changes: estimate, which imports it, is stale and names it.
   appendFileSync(join(repo, 'pipeline/lib/sgld/update.ts'), '\n// edited\n');
   const status = await pipeline('status', '--run', 'c');
-  assert.match(status.stdout, /^ {2}estimate +stale: code changed \(stages\/sgld\/graph\.ts\)$/m);
+  assert.match(status.stdout, /^ {2}estimate +stale: code changed \(pipeline\/lib\/sgld\/update\.ts\)$/m);
   for (const s of ['generate', 'train', 'export']) assert.match(status.stdout, new RegExp(`^  ${s} +fresh`, 'm'));
 
   // So does the export's own code: --single refuses to estimate over it; a plain run rebuilds it first.
@@ -69,7 +69,7 @@ test('a target builds the missing and stale stages it needs, --single refuses th
   assert.equal(rebuilt.code, 0, rebuilt.stderr);
   const lines = stageLines(rebuilt.stderr);
   assert.deepEqual(lines.slice(0, 3), ['generate: fresh, skipped', 'train: fresh, skipped', 'export: running (needed by estimate: code changed (stages/export/main.ts))']);
-  assert.match(lines[3]!, /^estimate: running \(code changed \(stages\/sgld\/graph\.ts\)/);
+  assert.match(lines[3]!, /^estimate: running \(code changed \(pipeline\/lib\/sgld\/update\.ts\)/);
   assert.equal(lines.length, 4);
 
   // Other tools, and manifests written before code was tracked.

@@ -14,12 +14,13 @@ import { sha256 } from '../pipeline/lib/util/hash.ts';
 import { readSavedConfig, writeSavedConfig } from '../pipeline/lib/stage/run-dir.ts';
 import { decodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
 import { num } from '../stages/report/format.ts';
+import { escapeHtml } from '../stages/report/html.ts';
 import { readRun } from '../stages/report/run-data.ts';
 import { findings } from '../stages/report/statements.ts';
 import { ROOT, pipeline } from './helpers/cli.ts';
 import { buildRun } from './helpers/report-run.ts';
 
-const CHARTS = ['calibration-trace', 'data-sample', 'llc-vs-loss', 'llc-vs-mae', 'sweep', 'training-loss', 'training-mae'];
+const CHARTS = ['calibration-trace', 'data-sample', 'llc-chains', 'llc-vs-loss', 'llc-vs-mae', 'sweep', 'sweep-traces', 'training-loss', 'training-mae'];
 
 /** assert.match without printing a megabyte of page when it fails. */
 const has = (text: string, re: RegExp) => assert.ok(re.test(text), `missing: ${re}`);
@@ -55,7 +56,7 @@ test('report: one self-contained page with every chart, the run facts and statem
   const figures = [...page.matchAll(/<figure id="chart-([\w-]+)"[^>]*>\s*<div class="chart"><svg[\s\S]*?<\/svg><\/div>[\s\S]*?<script type="application\/json" class="vega-spec">([\s\S]*?)<\/script>/g)];
   assert.deepEqual(figures.map((f) => f[1]).sort(), CHARTS);
   for (const [, , spec] of figures) assert.ok(JSON.parse(spec!).marks.length > 0);
-  assert.deepEqual(readdirSync(join(stage, 'charts')).sort(), CHARTS.map((c) => `${c}.vl.json`));
+  assert.deepEqual(readdirSync(join(stage, 'charts')).sort(), CHARTS.map((c) => `${c}.vl.json`).sort());
   const reused = JSON.parse(readFileSync(join(stage, 'charts', 'sweep.vl.json'), 'utf8'));
   const svg = await new vega.View(vega.parse(vegaLite.compile(reused).spec), { renderer: 'none' }).toSVG();
   assert.match(svg, /step size ε/);
@@ -63,7 +64,7 @@ test('report: one self-contained page with every chart, the run facts and statem
   // The sweep's λ̂ spans the decades of nβ: a log axis when every λ̂ is positive, else a
   // symmetric log one whose ticks are 0 and ±powers of ten; λ̂/nβ stays linear.
   const sweep = JSON.parse(readFileSync(join(runDir, 'sweep', 'sweep.json'), 'utf8'));
-  const finals = (sweep.points as { llc_final: number | null }[]).flatMap((p) => (p.llc_final === null ? [] : [p.llc_final]));
+  const finals = (sweep.points as { llc_mean: number | null }[]).flatMap((p) => (p.llc_mean === null ? [] : [p.llc_mean]));
   const [llcY, ratioY] = reused.hconcat.map((panel: { layer: { encoding: { y: { scale?: { type: string }; axis?: { values?: number[] } } } }[] }) => panel.layer[0]!.encoding.y);
   const scaleType = finals.every((v) => v > 0) ? 'log' : 'symlog';
   assert.equal(llcY.scale?.type, scaleType);
@@ -71,7 +72,33 @@ test('report: one self-contained page with every chart, the run facts and statem
   for (const v of llcY.axis.values) assert.ok(v === 0 || Number.isInteger(Math.log10(Math.abs(v))), `λ̂ tick ${v} is not 0 or a power of ten`);
   const ticks = llcY.axis.values as number[];
   assert.ok(ticks[0]! <= Math.min(...finals) && ticks.at(-1)! >= Math.max(...finals), 'the λ̂ ticks do not span the data');
-  has(page, scaleType === 'log' ? /Final λ̂ \(left, log scale, since λ̂ grows with nβ\)/ : /Final λ̂ \(left, symmetric log scale: linear within ±[^,]+, logarithmic beyond, since λ̂ grows with nβ\)/);
+  has(page, scaleType === 'log' ? /λ̂ \(left, log scale, since λ̂ grows with nβ\)/ : /λ̂ \(left, symmetric log scale: linear within ±[^,]+, logarithmic beyond, since λ̂ grows with nβ\)/);
+
+  // One λ̂ per sweep point everywhere: sweep.json's is the estimator's (the mean of its chains'
+  // λ̂), the same number health.json gives, and its se is health.json's too.
+  const sweepHealth = JSON.parse(readFileSync(join(runDir, 'sweep', 'health.json'), 'utf8')).estimates as { llc_mean: number | null; llc_se?: number | null }[];
+  type Point = { i: number; j: number; epsilon: number; nbeta: number; llc_mean: number | null; llc_se: number | null; llc_per_chain: (number | null)[]; trace: string };
+  (sweep.points as Point[]).forEach((p, k) => {
+    const kept = p.llc_per_chain.filter((v): v is number => v !== null);
+    if (kept.length) assert.ok(Math.abs(p.llc_mean! - kept.reduce((a, b) => a + b, 0) / kept.length) < 1e-9 * Math.max(1, Math.abs(p.llc_mean!)), `point ${k}: λ̂ is not the mean of its chains`);
+    assert.equal(p.llc_mean, sweepHealth[k]!.llc_mean);
+    assert.equal(p.llc_se, sweepHealth[k]!.llc_se);
+  });
+  // The recommendation: its rule and verdict in the findings; every kept point's λ̂ trace drawn,
+  // from its trace file's llc mean over chains (this grid has 10 draws: one point per draw).
+  has(page, /The rule: A grid point qualifies when its chains are healthy/);
+  assert.ok(page.includes(escapeHtml(sweep.recommendation.verdict)), 'the sweep verdict is not in the report');
+  const traces = JSON.parse(readFileSync(join(stage, 'charts', 'sweep-traces.vl.json'), 'utf8')).data.values as { nbeta: string; epsilon: string; draw: number; llc: number }[];
+  for (const p of sweep.points as Point[]) {
+    const llcMean = decodeSafetensors(readFileSync(join(runDir, 'sweep', p.trace))).tensors.llc_mean!.data as Float32Array;
+    const drawn = traces.filter((t) => t.nbeta === `nβ = ${num(p.nbeta)}` && t.epsilon === num(p.epsilon));
+    assert.deepEqual(drawn.map((t) => t.llc), Array.from(llcMean).filter(Number.isFinite).map((v) => Number(v.toPrecision(5))), `the trace of ε=${p.epsilon}, nβ=${p.nbeta}`);
+  }
+  // The estimate stage's chains, per checkpoint, with a checkpoint selector (live view).
+  const chains = JSON.parse(readFileSync(join(stage, 'charts', 'llc-chains.vl.json'), 'utf8'));
+  const estimates = JSON.parse(readFileSync(join(runDir, 'estimate', 'estimates.json'), 'utf8'));
+  assert.deepEqual(chains.params[0].bind.options, estimates.checkpoints.map((c: { step: number }) => c.step));
+  assert.equal(chains.data.values.length, estimates.checkpoints.length * 2 * 10);
 
   // The data sample: the first report.sample_rows = 12 rows of generate/train.safetensors.
   const summary = JSON.parse(readFileSync(join(runDir, 'generate', 'summary.json'), 'utf8'));
@@ -102,7 +129,10 @@ test('report: one self-contained page with every chart, the run facts and statem
   has(page, /<td>estimate<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td>—<\/td><td>cpu<\/td>/);
   has(page, /onnxruntime-node/);
   has(page, /<code>steps<\/code><\/td><td><b>40<\/b> <span class="muted">\(default 50000\)/);
-  has(page, /per-step noise above 1× the weights&#39; RMS/);
+  has(page, /chains end more than 2× the localization radius from w₀/);
+  // λ̂ with its standard error, labelled, from health.json.
+  has(page, /± gives the standard error \(se over 2 chains\)/);
+  has(page, /<th class="num">se over 2 chains<\/th>/);
 
   // Statements follow the numbers in the artifacts.
   const metrics = JSON.parse(readFileSync(join(runDir, 'train', 'metrics.json'), 'utf8')).rows as { step: number; train_mae: number; test_mae: number }[];

@@ -20,8 +20,8 @@ checkpoint, sweep). A stage one run lacks is reported; its numbers are null.
 \`latest\` names the newest run.
 
 Options:
-  --out <file>        where to write the HTML page (default: diff-<runA>-vs-<runB>.html;
-                      with --json, only written when given)
+  --out <file>        where to write the HTML page (default: <artifacts>/diff-<runA>-vs-<runB>.html,
+                      beside the runs; with --json, only written when given)
   --json              print the comparison as JSON on stdout
   --artifacts <dir>   artifacts root (default: $PIPELINE_ARTIFACTS or ./artifacts)
   -h, --help          this text`,
@@ -41,7 +41,7 @@ Options:
     const facts = diffFacts(a, b);
     if (values.json) process.stdout.write(JSON.stringify(facts, null, 2) + '\n');
     if (!values.json || values.out) {
-      const out = resolve(values.out ?? `diff-${a.id}-vs-${b.id}.html`);
+      const out = resolve(values.out ?? join(root, `diff-${a.id}-vs-${b.id}.html`));
       writeFileAtomic(out, await diffPage(a, b, facts));
       process.stderr.write(`diff of ${a.id} and ${b.id}: ${count(facts.config.length, 'config key')} differ${facts.config.length === 1 ? 's' : ''}; written to ${out}\n`);
     }

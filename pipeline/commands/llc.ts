@@ -19,6 +19,7 @@ import { type OpCoverage, opCoverage } from '../lib/autodiff/grad.ts';
 import type { Model } from '../lib/onnx/ir.ts';
 import { SAMPLER_DEFAULTS } from '../lib/sgld/sessions.ts';
 import { traceTensors } from '../lib/sgld/trace-file.ts';
+import { LLC_FLAGS } from '../lib/health/knobs.ts';
 import { printHealthWarnings } from '../lib/health/print.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
@@ -164,7 +165,7 @@ Options (defaults: the estimate config's):
     const seconds = (performance.now() - started) / 1000;
     const r = result!;
     for (const d of r.divergences) process.stderr.write(divergenceWarning(d, modelPath) + '\n');
-    const health = resultHealth(modelPath, r, settings, imported, rows);
+    const health = resultHealth(modelPath, r, settings, imported, LLC_FLAGS, rows);
     printHealthWarnings([health], 'llc: ');
 
     const trace = `${basename(outPath).replace(/\.json$/i, '')}.trace.safetensors`;

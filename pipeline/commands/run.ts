@@ -14,6 +14,9 @@ import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, configSourc
 import { resolveConfig } from '../config.ts';
 import { runStatus, stageStatus, type StageStatus } from '../freshness.ts';
 import { artifactsRoot, newRunId, resolveRunId, touchRun } from '../runs.ts';
+import { forkRun, forkSource } from '../fork.ts';
+import { parseQueueUrl, QUEUE_ENV } from '../lib/queue/connection.ts';
+import { latestHint, offerLatest, reportLine } from '../run-hints.ts';
 
 const TSX = import.meta.resolve('tsx');
 
@@ -35,12 +38,12 @@ function withUpstream(named: StageName[]): Map<StageName, StageName> {
 }
 
 /** --single: every stage the named ones read from, and do not run themselves, must be fresh. */
-function requireFreshUpstream(runDir: string, runId: string, named: StageName[], statuses: Map<StageName, StageStatus>): void {
+function requireFreshUpstream(runDir: string, runId: string, named: StageName[], statuses: Map<StageName, StageStatus>, hint: string): void {
   for (const stage of named) {
     for (const dep of STAGES[stage].deps.filter((d) => !named.includes(d))) {
       const s = statuses.get(dep)!;
       if (s.state !== 'fresh') {
-        throw new UsageError(`--single: stage ${stage} reads the artifacts of ${dep}, which is ${s.state} in run ${runId} (${s.reasons.join('; ')}); without --single, pipeline run ${stage} builds ${dep} first`);
+        throw new UsageError(`--single: stage ${stage} reads the artifacts of ${dep}, which is ${s.state} in ${hint ? 'new ' : ''}run ${runId} (${s.reasons.join('; ')}); ${hint || `without --single, pipeline run ${stage} builds ${dep} first`}`);
       }
     }
   }
@@ -67,28 +70,54 @@ slice, its code (the source files it runs, the lockfile, Node and package versio
 inputs and its outputs all match its manifest.
 Only one \`pipeline run\` works in a run at a time: a second exits with an error naming the
 first (pid, host, start); a lock left by a process that is gone is taken over with a notice.
+It ends by printing where the run's report.html is.
+
+The run's config is made in this order, each over the one before: the defaults, --preset,
+the run's saved config.json (with --from: the source run's) where it differs from the
+defaults, --config, then each --set. A preset never undoes a value set earlier in the run;
+it says which it left in place.
 
 Options:
 ${RUN_FLAGS_HELP}
 ${CONFIG_FLAGS_HELP}
+  --from <run>        fork: a new run (--run, or a dated id) that starts with every finished
+                      stage of <run>, hard-linked, and its config plus this command's; only
+                      stages the changes make stale rerun, and <run> is never modified.
+                      Compare the two with pipeline diff <run> <new run>
   --force             rerun the named stages even when fresh (not the upstream ones)
   --single            run only the named stages; refuse, naming it, when a stage they read
                       from is not fresh (as dvc repro --single-item)
+  --queue <url>       redis://HOST:PORT[/db] (default: $PIPELINE_QUEUE): estimate, sweep and
+                      calibration hand their chains to \`pipeline worker\` processes through
+                      this Redis queue and write the same artifacts once every shard is in
   -h, --help          this text
 
 Stages:
 ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
 
   async main(argv) {
-    const { values, positionals } = parse(argv, { ...runFlags, ...configFlags, force: { type: 'boolean' }, single: { type: 'boolean' } }, true);
+    const { values, positionals } = parse(argv, { ...runFlags, ...configFlags, from: { type: 'string' }, queue: { type: 'string' }, force: { type: 'boolean' }, single: { type: 'boolean' } }, true);
     const named = parseStages(positionals);
     const root = artifactsRoot(values.artifacts);
+    const from = values.from === undefined ? undefined : resolveRunId(root, values.from);
     const runId = values.run ? resolveRunId(root, values.run) : newRunId(root);
     const runDir = join(root, runId);
     const existing = existsSync(configPath(runDir));
+    const base = from ? forkSource(root, from) : runDir;
     // Validate everything before writing anything.
-    const config = resolveConfig(existing ? readSavedConfig(runDir) : {}, configSources(values));
-    if (values.single) requireFreshUpstream(runDir, runId, named, runStatus(runDir, config));
+    // The stage processes read the queue from the environment (pipeline/lib/queue).
+    if (values.queue !== undefined) {
+      parseQueueUrl(values.queue); // throws naming a bad URL
+      process.env[QUEUE_ENV] = values.queue;
+    }
+    const note = (m: string) => process.stderr.write(`pipeline: ${m}\n`);
+    const config = resolveConfig(from || existing ? readSavedConfig(base) : {}, configSources(values), note);
+    if (values.single) requireFreshUpstream(from ? base : runDir, runId, named, runStatus(from ? base : runDir, config), values.run === undefined && !from ? latestHint(root) : '');
+    if (!values.run && !from) offerLatest(root, runId, named, note);
+    if (from) {
+      const fork = forkRun(root, from, runId, config);
+      note(`run ${runId} forked from ${from}: starts with ${fork.shared.join(', ') || 'no finished stage'} (${fork.copied ? `${fork.copied} files copied where a hard link was refused` : 'hard links'})`);
+    }
     const plan = values.single ? new Map(named.map((s) => [s, s])) : withUpstream(named);
 
     const lock = acquireRunLock(runDir, `pipeline run ${positionals.join(' ')}`, (m) => process.stderr.write(`pipeline: ${m}\n`));
@@ -116,7 +145,7 @@ ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
         }
         statuses.set(stage, status);
       }
-      process.stderr.write(`run ${runId}: done in ${duration((Date.now() - began) / 1000)}\n`);
+      process.stderr.write(`run ${runId}: done in ${duration((Date.now() - began) / 1000)}; ${reportLine(runDir, runId, statuses.get('report'))}\n`);
       return 0;
     } finally {
       lock.release();

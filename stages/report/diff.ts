@@ -1,6 +1,7 @@
 // `pipeline diff`: two runs side by side, in the spirit of `dvc plots diff` — the config
-// keys that differ, the deltas of the headline metrics, and the curves of both runs
-// overlaid. A stage one run lacks is reported and its numbers are null, never a crash.
+// keys that differ, the deltas of the headline metrics (a λ̂'s with its standard error),
+// and the curves of both runs overlaid. A stage one run lacks is reported and its numbers
+// are null, never a crash.
 import { llcRunsChart } from './charts/llc-per-checkpoint.ts';
 import type { ChartDef } from './charts/spec.ts';
 import { llcScale, sweepChart } from './charts/sweep.ts';
@@ -11,6 +12,7 @@ import { figure, renderPage, type Section } from './page.ts';
 import { renderChart } from './render.ts';
 import { SHOWN_STAGES, type RunData, type SavedRun } from './run-data.ts';
 import { flattenConfig, showValue } from './tables.ts';
+import { calibrationSe, checkpointsWithSe } from './uncertainty.ts';
 
 export interface DiffSide {
   run: string;
@@ -25,6 +27,11 @@ export interface MetricDelta {
   b: number | null;
   /** b − a, when both exist. */
   delta: number | null;
+  /** Standard errors of a λ̂ (null where the run has none, and for metrics that are not λ̂). */
+  se_a: number | null;
+  se_b: number | null;
+  /** The standard error of the delta, √(se_a² + se_b²) (the runs' chains are independent), when both exist. */
+  delta_se: number | null;
 }
 
 export interface DiffFacts {
@@ -40,23 +47,38 @@ const side = (d: RunData): DiffSide => ({
   missing: d.missing,
 });
 
+interface Value {
+  value: number | null;
+  /** Its standard error, for a λ̂ that has one. */
+  se: number | null;
+}
+
+const plain = (value: number | null | undefined): Value => ({ value: value ?? null, se: null });
+
 /** The numbers compared, by name: each is null where its run lacks the stage. */
-function metricsOf(d: RunData): Map<string, number | null> {
-  const out = new Map<string, number | null>();
+function metricsOf(d: RunData): Map<string, Value> {
+  const out = new Map<string, Value>();
   const last = d.metrics?.rows.at(-1);
-  out.set('final train MAE', last?.train_mae ?? null);
-  out.set('final test MAE', last?.test_mae ?? null);
-  out.set('final train MSE', last?.train_mse ?? null);
-  out.set('final test MSE', last?.test_mse ?? null);
-  out.set('final minibatch loss', last?.batch_loss ?? null);
-  out.set('lowest test MAE', d.metrics?.rows.length ? Math.min(...d.metrics.rows.map((r) => r.test_mae)) : null);
-  const llcs = d.estimates?.checkpoints.flatMap((c) => (c.llc_mean === null ? [] : [c.llc_mean])) ?? [];
-  out.set('λ̂ mean over checkpoints', llcs.length ? llcs.reduce((a, b) => a + b, 0) / llcs.length : null);
-  out.set('λ̂ at the last checkpoint', d.estimates?.checkpoints.at(-1)?.llc_mean ?? null);
-  for (const c of d.estimates?.checkpoints ?? []) out.set(`λ̂ at step ${c.step}`, c.llc_mean);
-  out.set('calibration λ̂', d.calibration?.result.llc_mean ?? null);
-  for (const p of d.sweep?.points ?? []) out.set(`sweep λ̂ at ε=${num(p.epsilon)}, nβ=${num(p.nbeta)}`, p.llc_final);
-  for (const s of SHOWN_STAGES) out.set(`${s} seconds`, d.manifests[s]?.duration_s ?? null);
+  out.set('final train MAE', plain(last?.train_mae));
+  out.set('final test MAE', plain(last?.test_mae));
+  out.set('final train MSE', plain(last?.train_mse));
+  out.set('final test MSE', plain(last?.test_mse));
+  out.set('final minibatch loss', plain(last?.batch_loss));
+  out.set('lowest test MAE', plain(d.metrics?.rows.length ? Math.min(...d.metrics.rows.map((r) => r.test_mae)) : null));
+  const cps = d.estimates ? checkpointsWithSe(d, d.estimates.checkpoints) : [];
+  const valid = cps.filter((c) => c.llc_mean !== null);
+  // The mean of independent estimates: its se is √(Σ se²)/n, known only when every one has an se.
+  const ses = valid.flatMap((c) => (c.llc_se === null ? [] : [c.llc_se]));
+  out.set('λ̂ mean over checkpoints', {
+    value: valid.length ? valid.reduce((a, c) => a + c.llc_mean!, 0) / valid.length : null,
+    se: valid.length && ses.length === valid.length ? Math.hypot(...ses) / valid.length : null,
+  });
+  const lastCp = cps.at(-1);
+  out.set('λ̂ at the last checkpoint', { value: lastCp?.llc_mean ?? null, se: lastCp?.llc_se ?? null });
+  for (const c of cps) out.set(`λ̂ at step ${c.step}`, { value: c.llc_mean, se: c.llc_se });
+  out.set('calibration λ̂', { value: d.calibration?.result.llc_mean ?? null, se: calibrationSe(d) });
+  for (const p of d.sweep?.points ?? []) out.set(`sweep λ̂ at ε=${num(p.epsilon)}, nβ=${num(p.nbeta)}`, { value: p.llc_mean, se: p.llc_se });
+  for (const s of SHOWN_STAGES) out.set(`${s} seconds`, plain(d.manifests[s]?.duration_s));
   return out;
 }
 
@@ -68,9 +90,18 @@ export function diffFacts(a: SavedRun, b: SavedRun): DiffFacts {
   const mb = metricsOf(b);
   const names = [...new Set([...ma.keys(), ...mb.keys()])];
   const metrics = names.map((metric) => {
-    const x = ma.get(metric) ?? null;
-    const y = mb.get(metric) ?? null;
-    return { metric, a: x, b: y, delta: x !== null && y !== null ? y - x : null };
+    const x = ma.get(metric) ?? plain(null);
+    const y = mb.get(metric) ?? plain(null);
+    const both = x.value !== null && y.value !== null;
+    return {
+      metric,
+      a: x.value,
+      b: y.value,
+      delta: both ? y.value! - x.value! : null,
+      se_a: x.se,
+      se_b: y.se,
+      delta_se: both && x.se !== null && y.se !== null ? Math.hypot(x.se, y.se) : null,
+    };
   });
   return { a: side(a), b: side(b), config, metrics };
 }
@@ -79,21 +110,23 @@ function chartDefs(a: RunData, b: RunData): ChartDef[] {
   // Labelled A and B so that a run compared with itself still gives two series.
   const sides = [{ d: a, run: `A: ${a.id}` }, { d: b, run: `B: ${b.id}` }];
   const metrics = sides.flatMap(({ d, run }) => (d.metrics ? [{ run, metrics: d.metrics }] : []));
-  const estimates = sides.flatMap(({ d, run }) => (d.estimates ? [{ run, estimates: d.estimates }] : []));
+  const estimates = sides.flatMap(({ d, run }) => (d.estimates ? [{ run, checkpoints: checkpointsWithSe(d, d.estimates.checkpoints) }] : []));
   const sweeps = sides.flatMap(({ d, run }) => (d.sweep ? [{ run, sweep: d.sweep }] : []));
   const dashes = 'Run A solid, run B dashed.';
   return [
     ...(metrics.length ? [{ name: 'diff-mae', title: 'Train and test MAE over training', caption: dashes, spec: trainingChart(metrics, 'mae') }] : []),
     ...(metrics.length ? [{ name: 'diff-loss', title: 'Loss over training', caption: dashes, spec: trainingChart(metrics, 'loss') }] : []),
-    ...(estimates.length ? [{ name: 'diff-llc', title: 'λ̂ per checkpoint', caption: 'Mean over chains, with a ±std band where there are several chains; one colour per run.', spec: llcRunsChart(estimates) }] : []),
-    ...(sweeps.length ? [{ name: 'diff-sweep', title: 'Calibration sweep', caption: `Final λ̂ (${llcScale(sweeps).note}) and λ̂/nβ (linear) over ε (log scale) and nβ. ${dashes} A red ✕ marks diverged chains.`, spec: sweepChart(sweeps) }] : []),
+    ...(estimates.length ? [{ name: 'diff-llc', title: 'λ̂ per checkpoint', caption: 'Mean over chains, with a ± standard error band where health.json records one (the std over chains/√chains; with one chain the sd of its draws/√ESS); one colour per run.', spec: llcRunsChart(estimates) }] : []),
+    ...(sweeps.length ? [{ name: 'diff-sweep', title: 'Calibration sweep', caption: `λ̂ (${llcScale(sweeps).note}) and λ̂/nβ (linear) over ε (log scale) and nβ. ${dashes} A red ✕ marks diverged chains; a black ring each run's recommended point.`, spec: sweepChart(sweeps) }] : []),
   ];
 }
 
 const signed = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}${num(x, 4)}`);
+/** "1.234 ± 0.05" with the se, where there is one. */
+const pm = (x: string, se: number | null) => (se === null ? x : `${x} ± ${num(se, 2)}`);
 
 function metricsTable(rows: MetricDelta[]): Html {
-  return table(['metric', 'A', 'B', 'B − A'], rows.map((m) => [m.metric, num(m.a, 4), num(m.b, 4), signed(m.delta)]), [1, 2, 3]);
+  return table(['metric', 'A', 'B', 'B − A', 'B − A in se'], rows.map((m) => [m.metric, pm(num(m.a, 4), m.se_a), pm(num(m.b, 4), m.se_b), pm(signed(m.delta), m.delta_se), m.delta !== null && m.delta_se ? num(m.delta / m.delta_se, 2) : '']), [1, 2, 3, 4]);
 }
 
 export async function diffPage(a: RunData, b: RunData, facts: DiffFacts): Promise<string> {
@@ -111,7 +144,7 @@ export async function diffPage(a: RunData, b: RunData, facts: DiffFacts): Promis
     {
       id: 'metrics',
       title: 'Metrics',
-      body: html`${metricsTable(facts.metrics.filter((m) => !perCheckpoint(m)))}<details><summary>λ̂ per checkpoint (${int(facts.metrics.filter(perCheckpoint).length)} steps)</summary>${metricsTable(facts.metrics.filter(perCheckpoint))}</details>`,
+      body: html`<p>± is a λ̂'s standard error (health.json's: the std over chains/√chains, or with one chain the sd of its draws/√ESS); B − A's is √(se<sub>A</sub>² + se<sub>B</sub>²), the runs' chains being independent, and "B − A in se" their ratio — beyond about 2 the runs differ by more than their noise.</p>${metricsTable(facts.metrics.filter((m) => !perCheckpoint(m)))}<details><summary>λ̂ per checkpoint (${int(facts.metrics.filter(perCheckpoint).length)} steps)</summary>${metricsTable(facts.metrics.filter(perCheckpoint))}</details>`,
     },
     { id: 'curves', title: 'Curves', body: charts.length ? html`${charts.map(figure)}` : html`<p>Neither run has curves to compare.</p>` },
   ];
@@ -122,7 +155,7 @@ export async function diffPage(a: RunData, b: RunData, facts: DiffFacts): Promis
       { label: 'config keys changed', value: String(facts.config.length), note: facts.config.slice(0, 3).map((c) => c.key).join(', ') },
       ...['final test MAE', 'λ̂ at the last checkpoint'].map((name) => {
         const m = facts.metrics.find((x) => x.metric === name)!;
-        return { label: name, value: `${num(m.a)} → ${num(m.b)}`, note: `B − A = ${signed(m.delta)}` };
+        return { label: name, value: `${num(m.a)} → ${num(m.b)}`, note: `B − A = ${pm(signed(m.delta), m.delta_se)}` };
       }),
     ],
     sections,

@@ -3,11 +3,13 @@
 // charts/<name>.vl.json for reuse.
 import type { StageContext } from '../../pipeline/lib/stage/context.ts';
 import { calibrationChart } from './charts/calibration.ts';
+import { chainTracesChart } from './charts/chain-traces.ts';
 import { dataSampleChart } from './charts/data-sample.ts';
 import { llcRunsChart } from './charts/llc-per-checkpoint.ts';
 import { llcOverlayChart } from './charts/llc-overlay.ts';
-import type { ChartDef } from './charts/spec.ts';
+import { blockNote, blockOf, type ChartDef } from './charts/spec.ts';
 import { llcScale, sweepChart } from './charts/sweep.ts';
+import { sweepTracesChart } from './charts/sweep-traces.ts';
 import { trainingChart } from './charts/training.ts';
 import { count, duration, int, num, when } from './format.ts';
 import { html, table } from './html.ts';
@@ -16,8 +18,9 @@ import { RENDERER_TOOLS, renderChart, type RenderedChart } from './render.ts';
 import { SAMPLING_STAGES, SHOWN_STAGES, loadRun, type RunData } from './run-data.ts';
 import { findings } from './statements.ts';
 import { configTables, estimatesTable, healthSummary, healthTable, stagesTable, sweepTable, toolsTable, trainingEngine } from './tables.ts';
+import { calibrationSe, checkpointsWithSe, seNote } from './uncertainty.ts';
 
-type Complete = RunData & Required<Pick<RunData, 'summary' | 'sample' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'sweep' | 'calibration'>>;
+type Complete = RunData & Required<Pick<RunData, 'summary' | 'sample' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'estimateTraces' | 'sweep' | 'sweepTraces' | 'calibration'>>;
 
 /** loadRun fills every artifact of a stage that has run, so no missing stage means a complete run. */
 function complete(d: RunData): Complete {
@@ -29,15 +32,22 @@ function chartDefs(d: Complete): ChartDef[] {
   const { metrics, estimates, baseline, sweep, calibration: cal } = d;
   const runs = [{ run: d.id, metrics }];
   const sample = d.sample;
-  const chains = estimates.checkpoints[0]?.llc_per_chain.length ?? 0;
-  const llcLine = chains > 1 ? `λ̂ per checkpoint (solid), with a ±std band over its ${chains} chains` : 'λ̂ per checkpoint from one chain (solid)';
+  const chains = d.config.estimate.num_chains;
+  const checkpoints = checkpointsWithSe(d, estimates.checkpoints);
+  const banded = checkpoints.some((c) => c.llc_se !== null);
+  const llcLine = `λ̂ per checkpoint (solid), the mean over ${chains > 1 ? `its ${chains} chains` : 'its one chain'}${banded ? `, with a ± standard error band (${seNote(chains)})` : ', without an error bar: health.json records no standard error'}`;
+  const legend = `λ̂ (${chains > 1 ? `mean over ${chains} chains` : 'one chain'}${banded ? ' ± se' : ''})`;
+  const rec = sweep.recommendation.point;
+  const recNote = rec ? 'the recommended point (see Findings) is ringed in black' : 'no grid point qualified for a recommendation (see Findings)';
   return [
     { name: 'training-mae', title: 'Train and test MAE over training', caption: `Mean absolute error on the full train (${int(d.summary.n_train)}) and test (${int(d.summary.n_test)}) splits, evaluated without dropout every ${int(d.config.train.eval_every)} steps. The dashed line is the test MAE of always predicting the median training target.`, spec: trainingChart(runs, 'mae', { value: baseline.medianTestMae, label: `always ${num(baseline.median)} (test MAE ${num(baseline.medianTestMae)})` }) },
     { name: 'training-loss', title: 'Loss over training', caption: 'Mean squared error on the full train and test splits (eval mode), and the mean training minibatch loss since the previous evaluation (dropout on). The dashed line is the test MSE of always predicting the mean training target.', spec: trainingChart(runs, 'loss', { value: baseline.meanTestMse, label: `always ${num(baseline.mean)} (test MSE ${num(baseline.meanTestMse)})` }) },
-    { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'mae') },
-    { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).`, spec: llcOverlayChart(d.id, estimates, metrics, 'loss') },
+    { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).`, spec: llcOverlayChart(d.id, checkpoints, legend, metrics, 'mae') },
+    { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).`, spec: llcOverlayChart(d.id, checkpoints, legend, metrics, 'loss') },
+    { name: 'llc-chains', title: 'Every chain of the estimate stage, per draw', caption: `Per chain of one checkpoint: its llc nβ·(L − L₀) at each draw (top; its mean over the draws is the chain's λ̂) and its SGLD minibatch loss L (bottom). The static image shows the last checkpoint; in the live view the selector under the chart picks another.${blockNote(blockOf(d.config.estimate.num_draws))}`, spec: chainTracesChart(d.estimateTraces) },
     ...restrictedChart(d),
-    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `Final λ̂ (left, ${llcScale([{ run: d.id, sweep }]).note}, since λ̂ grows with nβ) and λ̂/nβ (right, linear) for each step size ε (log scale) and inverse temperature nβ (colour). A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
+    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `λ̂ (left, ${llcScale([{ run: d.id, sweep }]).note}, since λ̂ grows with nβ) and λ̂/nβ (right, linear) for each step size ε (log scale) and inverse temperature nβ (colour); ${recNote}. A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
+    { name: 'sweep-traces', title: 'λ̂ trace of every sweep point', caption: `The plot to choose ε and nβ from: for each nβ (a panel, with its own axis), each ε's llc nβ·(L − L₀) per draw, averaged over the chains that did not diverge. A usable ε levels off within the draws and does not run away; too small an ε is still climbing, too large a one climbs without end or diverges (missing lines). ${rec ? "The recommended point's line has a thick grey halo." : 'No point qualified for a recommendation.'}${blockNote(blockOf(sweep.num_draws))}`, spec: sweepTracesChart(sweep, d.sweepTraces) },
     { name: 'calibration-trace', title: `Calibration loss trace on the checkpoint of step ${int(cal.result.checkpoint_step)}`, caption: `The SGLD minibatch loss of each of the ${cal.result.num_chains} chains per draw, their mean (black) with a ±std band, and the loss at the checkpoint (dashed).`, spec: calibrationChart(cal.result, cal.loss) },
     { name: 'data-sample', title: 'A sample of the data', caption: `The first ${sample.length} training sequences of generate/train.safetensors (report.sample_rows = ${d.config.report.sample_rows}): each cell shows the letter and, below it and by its shade, the target at that position (the fraction of x among the letters so far).`, spec: dataSampleChart(sample) },
   ];
@@ -47,9 +57,9 @@ function chartDefs(d: Complete): ChartDef[] {
 function restrictedChart(d: Complete): ChartDef[] {
   const groups = d.estimates.restricted ?? [];
   if (!groups.length) return [];
-  const runs = [{ run: 'whole model', estimates: d.estimates }, ...groups.map((g) => ({ run: g.group, estimates: { ...d.estimates, checkpoints: g.checkpoints } }))];
+  const runs = [{ run: 'whole model', checkpoints: checkpointsWithSe(d, d.estimates.checkpoints) }, ...groups.map((g) => ({ run: g.group, checkpoints: checkpointsWithSe(d, g.checkpoints, g.group) }))];
   const which = groups.map((g) => `${g.group} (${g.params.length} parameters, ${int(g.weight_count)} weights)`).join(', ');
-  return [{ name: 'llc-components', title: 'λ̂ per component over training', caption: `λ̂ restricted to each group of estimate.restrict — its weights sampled, every other weight held at the checkpoint — beside the whole model's λ̂, with ±std bands over chains: ${which}.`, spec: llcRunsChart(runs) }];
+  return [{ name: 'llc-components', title: 'λ̂ per component over training', caption: `λ̂ restricted to each group of estimate.restrict — its weights sampled, every other weight held at the checkpoint — beside the whole model's λ̂, with ± standard error bands (${seNote(d.config.estimate.num_chains)}): ${which}.`, spec: llcRunsChart(runs) }];
 }
 
 function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
@@ -64,8 +74,8 @@ function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
   return [
     { id: 'findings', title: 'Findings', body: html`${found.map((f) => html`<h3><a href="#${f.section}">${f.topic}</a></h3>${findingsList(f)}`)}` },
     { id: 'training', title: 'Training', body: html`${fig('training-mae')}${fig('training-loss')}` },
-    { id: 'llc', title: 'λ̂ over training', body: html`${fig('llc-vs-mae')}${fig('llc-vs-loss')}${charts.has('llc-components') ? fig('llc-components') : ''}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(d.estimates)}</details>` },
-    { id: 'sweep', title: 'Calibration sweep (ε × nβ)', body: html`${fig('sweep')}<details><summary>All ${d.sweep.points.length} grid points</summary>${sweepTable(d.sweep)}</details>` },
+    { id: 'llc', title: 'λ̂ over training', body: html`${fig('llc-vs-mae')}${fig('llc-vs-loss')}${charts.has('llc-components') ? fig('llc-components') : ''}${fig('llc-chains')}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(checkpointsWithSe(d, d.estimates.checkpoints), seNote(d.config.estimate.num_chains))}</details>` },
+    { id: 'sweep', title: 'Calibration sweep (ε × nβ)', body: html`${fig('sweep')}${fig('sweep-traces')}<details><summary>All ${d.sweep.points.length} grid points</summary>${sweepTable(d.sweep)}</details>` },
     { id: 'calibration', title: 'Calibration trace', body: fig('calibration-trace') },
     { id: 'health', title: 'Sampler health', body: html`${healthBody}` },
     {
@@ -87,10 +97,14 @@ function glance(d: Complete) {
   const health = SAMPLING_STAGES.flatMap((s) => d.health[s]?.estimates ?? []);
   const seconds = SHOWN_STAGES.reduce((a, s) => a + (d.manifests[s]?.duration_s ?? 0), 0);
   const cal = d.calibration.result;
+  const calSe = calibrationSe(d);
+  const at = d.sweep.recommendation.point;
+  const rec = at && d.sweep.points.find((p) => p.i === at.i && p.j === at.j);
   return [
     { label: 'final test MAE', value: num(last?.test_mae), note: `constant prediction: ${num(d.baseline.medianTestMae)}` },
     { label: 'λ̂, last checkpoint', value: num(d.estimates.checkpoints.at(-1)?.llc_mean), note: llcs.length ? `range ${num(Math.min(...llcs))} … ${num(Math.max(...llcs))} over ${llcs.length}` : 'none' },
-    { label: 'calibration λ̂', value: num(cal.llc_mean), note: `± ${num(cal.llc_std, 2)} over ${cal.num_chains} chains` },
+    { label: 'calibration λ̂', value: num(cal.llc_mean), note: calSe === null ? `${cal.num_chains} chains; no standard error` : `± ${num(calSe, 2)} (${seNote(cal.num_chains)})` },
+    { label: 'sweep recommends', value: rec ? `ε = ${num(rec.epsilon)}` : 'no point', note: rec ? `nβ = ${num(rec.nbeta)}, λ̂ = ${num(rec.llc_mean)}` : 'none qualifies: see Findings' },
     { label: 'health warnings', value: String(health.reduce((a, e) => a + e.warnings.length, 0)), note: `over ${count(health.length, 'estimate')}` },
     { label: 'pipeline time', value: duration(seconds), note: `${SHOWN_STAGES.length} stages` },
   ];

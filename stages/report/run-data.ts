@@ -48,6 +48,16 @@ export interface CalibrationRun {
   loss: Float32Array;
 }
 
+/** One estimate's per-chain traces, each [chains, draws] row-major. */
+export interface ChainTraces {
+  /** The checkpoint's training step. */
+  step: number;
+  chains: number;
+  draws: number;
+  loss: Float32Array;
+  llc: Float32Array;
+}
+
 export interface RunData {
   id: string;
   /** The config the artifacts were made with (madeWith). */
@@ -61,7 +71,11 @@ export interface RunData {
   model?: ModelConfigFile;
   metrics?: Metrics;
   estimates?: Estimates;
+  /** Per checkpoint of estimates.json (whole model), its trace file's loss and llc. */
+  estimateTraces?: ChainTraces[];
   sweep?: Sweep;
+  /** Per sweep point, in sweep.json's order: the llc mean over chains per draw [draws]. */
+  sweepTraces?: Float32Array[];
   calibration?: CalibrationRun;
   /** Per sampling stage, when it wrote health.json. */
   health: Partial<Record<SamplingStage, Health>>;
@@ -103,6 +117,14 @@ function madeWith(manifests: RunData['manifests'], own: StageConfig<'report'>): 
   return ConfigSchema.parse({ ...Object.fromEntries(recorded), ...own });
 }
 
+/** Tensor `name` of an upstream trace file, checked to be F32 of `shape`. */
+function traceTensor(ctx: StageContext<'report'>, stage: StageName, file: string, name: string, shape: number[]): Float32Array {
+  const path = `${stage}/${file}`;
+  const t = requireTensor(ctx.readSafetensorsInput(stage, file), name, path, 'F32');
+  if (t.shape.join() !== shape.join()) throw new Error(`${path}: ${name} has shape [${t.shape}], expected [${shape}]`);
+  return t.data as Float32Array;
+}
+
 export function loadRun(ctx: StageContext<'report'>): RunData {
   const manifests: RunData['manifests'] = {};
   for (const stage of SHOWN_STAGES) {
@@ -124,14 +146,23 @@ export function loadRun(ctx: StageContext<'report'>): RunData {
     data.metrics = ctx.readJsonInput('train', 'metrics.json', Metrics);
     data.model = ctx.readJsonInput('train', 'model.json', ModelConfigFile);
   }
-  if (has('estimate')) data.estimates = ctx.readJsonInput('estimate', 'estimates.json', Estimates);
-  if (has('sweep')) data.sweep = ctx.readJsonInput('sweep', 'sweep.json', Sweep);
+  if (has('estimate')) {
+    const estimates = ctx.readJsonInput('estimate', 'estimates.json', Estimates);
+    const { num_chains: chains, num_draws: draws } = data.config.estimate;
+    data.estimates = estimates;
+    data.estimateTraces = estimates.checkpoints.map((c) => {
+      const tensor = (name: string) => traceTensor(ctx, 'estimate', c.trace, name, [chains, draws]);
+      return { step: c.step, chains, draws, loss: tensor('loss'), llc: tensor('llc') };
+    });
+  }
+  if (has('sweep')) {
+    const sweep = ctx.readJsonInput('sweep', 'sweep.json', Sweep);
+    data.sweep = sweep;
+    data.sweepTraces = sweep.points.map((p) => traceTensor(ctx, 'sweep', p.trace, 'llc_mean', [sweep.num_draws]));
+  }
   if (has('calibration')) {
     const result = ctx.readJsonInput('calibration', 'calibration.json', Calibration);
-    const path = `calibration/${result.trace}`;
-    const loss = requireTensor(ctx.readSafetensorsInput('calibration', result.trace), 'loss', path, 'F32');
-    if (loss.shape.join() !== `${result.num_chains},${result.num_draws}`) throw new Error(`${path}: loss has shape [${loss.shape}], calibration.json says [${result.num_chains}, ${result.num_draws}]`);
-    data.calibration = { result, loss: loss.data as Float32Array };
+    data.calibration = { result, loss: traceTensor(ctx, 'calibration', result.trace, 'loss', [result.num_chains, result.num_draws]) };
   }
   for (const stage of SAMPLING_STAGES) {
     if (manifests[stage]?.outputs['health.json']) data.health[stage] = ctx.readJsonInput(stage, 'health.json', Health);

@@ -4,9 +4,10 @@
 import type { CheckpointEstimate } from '../../schemas/estimate.ts';
 import type { EstimateHealth } from '../../schemas/health.ts';
 import { meanTrace } from './charts/calibration.ts';
-import { median } from '../../pipeline/lib/util/moments.ts';
+import { median, variance } from '../../pipeline/lib/util/moments.ts';
 import { count, duration, int, num, pct } from './format.ts';
 import { SAMPLING_STAGES, SHOWN_STAGES, type RunData } from './run-data.ts';
+import { calibrationSe, checkpointsWithSe, seNote } from './uncertainty.ts';
 
 /** Train and test MAE "separate" where they differ by more than this fraction of their mean. */
 const SEPARATE = 0.1;
@@ -14,6 +15,9 @@ const SEPARATE = 0.1;
 const NEAR_CONSTANT = 0.02;
 /** |Pearson r| from which a relation between λ̂ and the test MAE is named. */
 const CLEAR_CORRELATION = 0.3;
+/** The λ̂ are too noisy for a correlation to mean much where their typical (RMS) standard
+ * error is this fraction of their spread (sd) across checkpoints or more. */
+const NOISY = 0.5;
 /** How many items a statement lists before it says "and N more". */
 const LISTED = 5;
 
@@ -103,15 +107,30 @@ function training(d: RunData): Statement[] {
   return out;
 }
 
+/** Pearson r between λ̂ and the test MAE, never without how noisy each λ̂ is: their
+ * standard errors against the spread of λ̂ across the checkpoints. */
+function correlation(r: number, pairs: { llc_mean: number; llc_se: number | null }[], chains: number): Statement {
+  const how = Math.abs(r) < CLEAR_CORRELATION ? 'no clear linear relation' : `λ̂ tends to be higher where the test MAE is ${r < 0 ? 'lower' : 'higher'}`;
+  const head = `Over the ${pairs.length} checkpoints with an evaluation, λ̂ and the test MAE have Pearson r = ${num(r, 2)}: ${how}`;
+  const ses = pairs.flatMap((x) => (x.llc_se === null ? [] : [x.llc_se]));
+  if (ses.length < pairs.length) return say(`${head}. But ${pairs.length - ses.length} of these λ̂ have no standard error, so how much of r is noise is unknown.`, true);
+  const noise = Math.sqrt(ses.reduce((a, x) => a + x * x, 0) / ses.length);
+  const spread = Math.sqrt(variance(pairs.map((x) => x.llc_mean)));
+  const ratio = noise / spread;
+  const single = chains === 1 ? ' From one chain per checkpoint this se rests on its autocorrelated draws alone; more chains (estimate.num_chains) give an se over independent chains.' : '';
+  const verdict = ratio < NOISY ? 'the noise is small beside the differences between checkpoints' : `the noise is ${pct(ratio)} of the differences between checkpoints, so r says little`;
+  return say(`${head}. Each λ̂ has a standard error of ${num(Math.min(...ses), 2)} to ${num(Math.max(...ses), 2)} (RMS ${num(noise, 2)}, ${seNote(chains)}), against a spread (sd) of ${num(spread)} across checkpoints: ${verdict}.${single}`, ratio >= NOISY || chains === 1);
+}
+
 function llc(d: RunData): Statement[] {
   const { estimates, metrics } = d;
   if (!estimates) return [];
-  const cps = estimates.checkpoints;
+  const cps = checkpointsWithSe(d, estimates.checkpoints);
   const valid = cps.filter((c): c is typeof c & { llc_mean: number } => c.llc_mean !== null);
   const c = d.config.estimate;
-  const out = [say(`λ̂ of ${cps.length} checkpoints, each from ${c.num_chains} chain${c.num_chains > 1 ? 's' : ''} × ${int(c.num_draws)} draws with ε = ${num(c.lr)}, nβ = ${num(cps[0]?.nbeta)}, γ = ${num(c.localization)}, on ${estimates.device}.`)];
+  const out = [say(`λ̂ of ${cps.length} checkpoints, each from ${c.num_chains} chain${c.num_chains > 1 ? 's' : ''} × ${int(c.num_draws)} draws with ε = ${num(c.lr)}, nβ = ${num(cps[0]?.nbeta)}, γ = ${num(c.localization)}, on ${estimates.device}; ± gives the standard error (${seNote(c.num_chains)}).`)];
   if (valid.length === 0) return [...out, say('No checkpoint has a λ̂: every chain diverged.', true)];
-  const pm = (x: (typeof valid)[number]) => `${num(x.llc_mean)}${x.llc_std === null ? '' : ` ± ${num(x.llc_std, 2)}`}`;
+  const pm = (x: (typeof valid)[number]) => `${num(x.llc_mean)}${x.llc_se === null ? ' (no standard error)' : ` ± ${num(x.llc_se, 2)}`}`;
   const hi = extreme(valid, (x) => x.llc_mean, 1);
   const lo = extreme(valid, (x) => x.llc_mean, -1);
   out.push(say(`λ̂ is largest at step ${int(hi.step)} (${pm(hi)}) and smallest at step ${int(lo.step)} (${pm(lo)}); the last checkpoint, step ${int(valid.at(-1)!.step)}, has ${pm(valid.at(-1)!)}.`));
@@ -124,10 +143,7 @@ function llc(d: RunData): Statement[] {
     const pairs = valid.filter((x) => byStep.has(x.step));
     if (pairs.length >= 3) {
       const r = pearson(pairs.map((x) => x.llc_mean), pairs.map((x) => byStep.get(x.step)!));
-      if (Number.isFinite(r)) {
-        const how = Math.abs(r) < CLEAR_CORRELATION ? 'no clear linear relation' : `λ̂ tends to be higher where the test MAE is ${r < 0 ? 'lower' : 'higher'}`;
-        out.push(say(`Over the ${pairs.length} checkpoints with an evaluation, λ̂ and the test MAE have Pearson r = ${num(r, 2)}: ${how}.`));
-      }
+      if (Number.isFinite(r)) out.push(correlation(r, pairs, c.num_chains));
     }
   }
   out.push(divergences('estimate', cps.flatMap((x) => x.diverged.map((dv) => ({ where: `step ${int(x.step)}`, d: dv }))), cps.length * c.num_chains));
@@ -138,20 +154,25 @@ function sweep(d: RunData): Statement[] {
   const s = d.sweep;
   if (!s) return [];
   const at = (p: { epsilon: number; nbeta: number }) => `ε = ${num(p.epsilon)}, nβ = ${num(p.nbeta)}`;
-  const out = [say(`The sweep ran on the checkpoint of step ${int(s.checkpoint_step)}: ${s.epsilons.length} values of ε (${num(s.epsilons[0])} … ${num(s.epsilons.at(-1))}) × ${s.nbetas.length} of nβ (${num(s.nbetas[0])} … ${num(s.nbetas.at(-1))}, centred on m/ln m = ${num(s.nbeta0)}), ${s.num_chains} chains × ${int(s.num_draws)} draws per point, γ = ${num(s.localization)}; a point's λ̂ is the mean over its last ${s.window} draws.`)];
-  const valid = s.points.filter((p): p is typeof p & { llc_final: number } => p.llc_final !== null);
+  const out = [
+    say(`The sweep ran on the checkpoint of step ${int(s.checkpoint_step)}: ${s.epsilons.length} values of ε (${num(s.epsilons[0])} … ${num(s.epsilons.at(-1))}) × ${s.nbetas.length} of nβ (${num(s.nbetas[0])} … ${num(s.nbetas.at(-1))}, centred on m/ln m = ${num(s.nbeta0)}), ${s.num_chains} chains × ${int(s.num_draws)} draws per point, γ = ${num(s.localization)}. A point's λ̂ is the estimator's, as everywhere in this report: the mean over its chains that did not diverge of nβ·(mean draw loss − init_loss); ± gives its standard error (${seNote(s.num_chains)}).`),
+    say(s.recommendation.verdict, s.recommendation.point === null),
+    say(`The rule: ${s.recommendation.rule}`),
+  ];
+  const valid = s.points.filter((p): p is typeof p & { llc_mean: number } => p.llc_mean !== null);
   if (valid.length) {
-    const hi = extreme(valid, (p) => p.llc_final, 1);
-    const lo = extreme(valid, (p) => p.llc_final, -1);
-    out.push(say(`The final λ̂ is largest at ${at(hi)} (${num(hi.llc_final)}) and smallest at ${at(lo)} (${num(lo.llc_final)}).`));
-    const negative = valid.filter((p) => p.llc_final < 0);
-    if (negative.length) out.push(say(`${negative.length} of ${s.points.length} grid points ${agree(negative.length, 'ends', 'end')} with a negative λ̂: ${listed(negative, at)}.`, true));
+    const pm = (p: (typeof valid)[number]) => `${num(p.llc_mean)}${p.llc_se === null ? '' : ` ± ${num(p.llc_se, 2)}`}`;
+    const hi = extreme(valid, (p) => p.llc_mean, 1);
+    const lo = extreme(valid, (p) => p.llc_mean, -1);
+    out.push(say(`λ̂ is largest at ${at(hi)} (${pm(hi)}) and smallest at ${at(lo)} (${pm(lo)}).`));
+    const negative = valid.filter((p) => p.llc_mean < 0);
+    if (negative.length) out.push(say(`${negative.length} of ${s.points.length} grid points ${agree(negative.length, 'has', 'have')} a negative λ̂: ${listed(negative, at)}.`, true));
   }
   const bad = s.points.filter((p) => p.diverged.length > 0);
   out.push(
     bad.length === 0
       ? say(`No chain diverged at any of the ${s.points.length} grid points.`)
-      : say(`${bad.length} of ${s.points.length} grid points had diverging chains, marked ✕ in the chart: ${listed(bad, (p) => `${at(p)} (${p.diverged.length} of ${s.num_chains}${p.llc_final === null ? ', none left' : ''})`)}.`, true),
+      : say(`${bad.length} of ${s.points.length} grid points had diverging chains, marked ✕ in the chart: ${listed(bad, (p) => `${at(p)} (${p.diverged.length} of ${s.num_chains}${p.llc_mean === null ? ', none left' : ''})`)}.`, true),
   );
   return out;
 }
@@ -161,7 +182,8 @@ function calibration(d: RunData): Statement[] {
   if (!cal) return [];
   const r = cal.result;
   const chains = r.llc_per_chain.map((v, i) => `chain ${i}: ${num(v)}`).join(', ');
-  const out = [say(`On the checkpoint of step ${int(r.checkpoint_step)} with ε = ${num(r.lr)}, nβ = ${num(r.nbeta)}, γ = ${num(r.localization)}: λ̂ = ${num(r.llc_mean)}${r.llc_std === null ? '' : ` ± ${num(r.llc_std, 2)}`} over ${r.num_chains} chains × ${int(r.num_draws)} draws (${chains}).`, r.llc_mean === null || r.llc_mean < 0)];
+  const se = calibrationSe(d);
+  const out = [say(`On the checkpoint of step ${int(r.checkpoint_step)} with ε = ${num(r.lr)}, nβ = ${num(r.nbeta)}, γ = ${num(r.localization)}: λ̂ = ${num(r.llc_mean)}${se === null ? ' (no standard error)' : ` ± ${num(se, 2)} (${seNote(r.num_chains)})`} from ${r.num_chains} chains × ${int(r.num_draws)} draws (${chains}).`, r.llc_mean === null || r.llc_mean < 0)];
   const diverged = new Set(r.diverged.map((x) => x.chain));
   const mean = meanTrace(cal.loss, r.num_draws, r.llc_per_chain.map((_, c) => c).filter((c) => !diverged.has(c)));
   const half = Math.floor(mean.length / 2);

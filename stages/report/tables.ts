@@ -1,14 +1,15 @@
 // The report's tables: config, stages (devices, timings), tools, and the per-estimate
 // numbers behind the charts.
 import { ConfigSchema, type Config } from '../../schemas/config.ts';
-import type { Estimates } from '../../schemas/estimate.ts';
+import type { CheckpointEstimate } from '../../schemas/estimate.ts';
 import type { EstimateHealth, Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
 import type { Sweep } from '../../schemas/sweep.ts';
-import { ESS_RATIO_LIMIT, MALA_ACCEPTANCE_LIMIT, NOISE_RATIO_LIMIT, R_HAT_LIMIT } from '../../pipeline/lib/health/estimate-health.ts';
+import { ESS_RATIO_LIMIT, MALA_ACCEPTANCE_LIMIT, R_HAT_LIMIT, WANDER_LIMIT } from '../../pipeline/lib/health/estimate-health.ts';
 import { count, duration, int, num, when } from './format.ts';
 import { html, table, type Html } from './html.ts';
 import { SHOWN_STAGES, type ShownStage } from './run-data.ts';
+import { seNote, type WithSe } from './uncertainty.ts';
 
 /** "section.key" → value, in schema order. */
 export function flattenConfig(config: Config): Map<string, unknown> {
@@ -64,14 +65,22 @@ export function toolsTable(manifests: Partial<Record<ShownStage, Manifest>>): Ht
   return table(['tool', 'version', 'used by'], rows);
 }
 
-export function estimatesTable(e: Estimates): Html {
-  const rows = e.checkpoints.map((c) => [int(c.step), num(c.llc_mean, 4), num(c.llc_std, 3), c.llc_per_chain.map((v) => num(v, 4)).join(', '), num(c.init_loss, 4), num(c.nbeta), c.diverged.length ? String(c.diverged.length) : '']);
-  return table(['checkpoint step', 'λ̂', 'std', 'per chain', 'init loss', 'nβ', 'diverged chains'], rows, [0, 1, 2, 4, 5, 6]);
+/** `se` heads the standard-error column, e.g. "se over 2 chains". */
+export function estimatesTable(checkpoints: WithSe<CheckpointEstimate>[], se: string): Html {
+  const rows = checkpoints.map((c) => [int(c.step), num(c.llc_mean, 4), num(c.llc_se, 3), num(c.llc_std, 3), c.llc_per_chain.map((v) => num(v, 4)).join(', '), num(c.init_loss, 4), num(c.nbeta), c.diverged.length ? String(c.diverged.length) : '']);
+  return table(['checkpoint step', 'λ̂', se, 'std over chains', 'per chain', 'init loss', 'nβ', 'diverged chains'], rows, [0, 1, 2, 3, 5, 6, 7]);
 }
 
+/** Every grid point: λ̂ ± se, λ̂/nβ, the recommendation's verdict on it (its health problems, or whether λ̂ agrees with the next smaller ε's). */
 export function sweepTable(s: Sweep): Html {
-  const rows = s.points.map((p) => [num(p.epsilon), num(p.nbeta), num(p.llc_final, 4), num(p.llc_over_nbeta, 4), num(p.std_over_mean, 3), num(p.init_loss, 4), p.diverged.length ? `${p.diverged.length} of ${s.num_chains}` : '']);
-  return table(['ε', 'nβ', 'final λ̂', 'λ̂/nβ', 'std/mean', 'init loss', 'diverged chains'], rows, [0, 1, 2, 3, 4, 5]);
+  const rec = s.recommendation.point;
+  const verdict = (p: Sweep['points'][number]) => {
+    if (rec?.i === p.i && rec.j === p.j) return html`<b>recommended</b>`;
+    if (p.problems.length) return html`<span class="warning">${p.problems.join('; ')}</span>`;
+    return p.plateau === null ? 'healthy; no healthy smaller ε to compare' : p.plateau ? 'healthy; λ̂ agrees with the smaller ε' : 'healthy; λ̂ differs from the smaller ε';
+  };
+  const rows = s.points.map((p) => [num(p.epsilon), num(p.nbeta), num(p.llc_mean, 4), num(p.llc_se, 3), num(p.llc_over_nbeta, 4), p.llc_per_chain.map((v) => num(v, 4)).join(', '), num(p.init_loss, 4), p.diverged.length ? `${p.diverged.length} of ${s.num_chains}` : '', verdict(p)]);
+  return table(['ε', 'nβ', 'λ̂', seNote(s.num_chains), 'λ̂/nβ', 'λ̂ per chain', 'init loss', 'diverged chains', 'calibration verdict'], rows, [0, 1, 2, 3, 4, 6]);
 }
 
 /** The problems health.json flags, each with the estimates it applies to, by the health module's own limits. */
@@ -81,7 +90,7 @@ const PROBLEMS: { what: string; has: (e: EstimateHealth) => boolean }[] = [
   { what: `split-R̂ above ${R_HAT_LIMIT} (chains have not mixed)`, has: (e) => e.r_hat !== null && e.r_hat > R_HAT_LIMIT },
   { what: `ESS below ${ESS_RATIO_LIMIT * 100}% of the draws`, has: (e) => e.ess !== null && e.ess < ESS_RATIO_LIMIT * (e.chains - e.diverged_chains) * e.draws },
   { what: 'llc trace not stationary (first vs second half)', has: (e) => e.nonstationary },
-  { what: `per-step noise above ${NOISE_RATIO_LIMIT}× the weights' RMS`, has: (e) => e.noise_to_weight_rms > NOISE_RATIO_LIMIT },
+  { what: `chains end more than ${WANDER_LIMIT}× the localization radius from w₀`, has: (e) => e.final_distance != null && e.localization_radius != null && e.final_distance > WANDER_LIMIT * e.localization_radius },
   { what: `MALA acceptance below ${MALA_ACCEPTANCE_LIMIT}`, has: (e) => e.mala_acceptance != null && e.mala_acceptance < MALA_ACCEPTANCE_LIMIT },
 ];
 
@@ -103,10 +112,11 @@ export function healthTable(h: Health): Html {
     num(e.r_hat),
     num(e.ess),
     num(e.llc_mean, 4),
+    num(e.llc_se, 3),
     `${num(e.noise_to_weight_rms)}×`,
     e.mala_acceptance == null ? '—' : num(e.mala_acceptance),
     e.final_distance == null ? '—' : num(e.final_distance),
     html`<ul class="plain warning">${e.warnings.map((w) => html`<li>${w.startsWith(`${e.label}: `) ? w.slice(e.label.length + 2) : w}</li>`)}</ul>`,
   ]);
-  return table(['estimate', 'chains × draws', 'R̂', 'ESS', 'λ̂', 'noise / weights', 'MALA acceptance', '|w − w₀| at the end', 'warnings'], rows, [2, 3, 4, 5, 6, 7]);
+  return table(['estimate', 'chains × draws', 'R̂', 'ESS', 'λ̂', 'se of λ̂', 'noise / weights', 'MALA acceptance', '|w − w₀| at the end', 'warnings'], rows, [2, 3, 4, 5, 6, 7, 8]);
 }

@@ -6,7 +6,8 @@ import { pickCheckpoint, samplingInputs } from '../../pipeline/lib/sgld/stage-in
 import { sampleStage } from '../../pipeline/lib/sgld/sampling-stage.ts';
 import { defaultNbeta } from '../../pipeline/lib/sgld/llc-estimator.ts';
 import { traceTensors } from '../../pipeline/lib/sgld/trace-file.ts';
-import { FINAL_WINDOW, finalLlc, logSpace, nbetaGrid } from './grid.ts';
+import { logSpace, nbetaGrid } from './grid.ts';
+import { pointName, recommend } from './recommend.ts';
 
 const traceName = (i: number, j: number) => `traces/eps-${i}-nbeta-${j}.safetensors`;
 
@@ -24,9 +25,14 @@ await runStage('sweep', async (ctx) => {
   // the settings' own (the grid's first) are never used.
   const settings = { ...estimate, lr: epsilons[0]!, nbeta: nbetas[0]!, localization: c.localization, num_chains: c.num_chains, num_draws: c.num_draws, sampler: c.sampler, num_burnin_steps: 0, num_steps_bw_draws: 1 };
   const points = grid.map((g, k) => ({ w0: checkpoint.w0, key: k, lr: g.epsilon, nbeta: g.nbeta, label: `sweep ε=${g.epsilon.toPrecision(3)} nβ=${g.nbeta.toPrecision(3)}` }));
-  const { device, results } = await sampleStage(ctx, model, data, points, settings, deviceChoice);
+  const { device, results, health } = await sampleStage(ctx, model, data, points, settings, deviceChoice);
 
-  const window = Math.min(FINAL_WINDOW, c.num_draws);
+  // One λ̂ per point, everywhere: the estimator's, as estimates.json and health.json give it.
+  const estimates = grid.map((g, k) => {
+    const r = results[k]!;
+    return { ...g, llc_mean: r.estimate.llcMean, llc_std: r.estimate.llcStd, llc_se: health[k]!.llc_se ?? null, llc_per_chain: r.estimate.llcPerChain };
+  });
+  const { judged, recommendation } = recommend(estimates, health, c.num_chains, nbeta0);
   const sweep: Sweep = {
     schema: SWEEP_SCHEMA_ID,
     schema_version: SWEEP_SCHEMA_VERSION,
@@ -38,27 +44,27 @@ await runStage('sweep', async (ctx) => {
     localization: c.localization,
     num_chains: c.num_chains,
     num_draws: c.num_draws,
-    window,
     device,
-    points: grid.map((g, k) => {
+    points: estimates.map((e, k) => {
       const r = results[k]!;
-      const diverged = new Set(r.divergences.map((d) => d.chain));
-      const kept = Array.from({ length: c.num_chains }, (_, ch) => ch).filter((ch) => !diverged.has(ch));
-      const final = finalLlc(r.estimate.llcTrace, c.num_draws, kept, window);
-      ctx.writeSafetensors(traceName(g.i, g.j), traceTensors(r), { epsilon: String(g.epsilon), nbeta: String(g.nbeta), init_loss: String(r.initLoss) });
+      ctx.writeSafetensors(traceName(e.i, e.j), traceTensors(r), { epsilon: String(e.epsilon), nbeta: String(e.nbeta), init_loss: String(r.initLoss) });
       return {
-        ...g,
-        llc_final: final.mean,
-        std_over_mean: final.stdOverMean,
-        llc_over_nbeta: final.mean === null ? null : final.mean / g.nbeta,
+        ...e,
+        llc_over_nbeta: e.llc_mean === null ? null : e.llc_mean / e.nbeta,
         init_loss: r.initLoss,
         diverged: r.divergences,
-        trace: traceName(g.i, g.j),
+        ...judged[k]!,
+        trace: traceName(e.i, e.j),
       };
     }),
+    recommendation,
   };
   ctx.writeJson('sweep.json', sweep);
   ctx.results.checkpoint_step = checkpoint.step;
   ctx.results.points = grid.length;
   ctx.results.diverged_points = sweep.points.filter((p) => p.diverged.length > 0).length;
+  const chosen = recommendation.point && sweep.points.find((p) => p.i === recommendation.point!.i && p.j === recommendation.point!.j)!;
+  ctx.results.recommended = chosen ? pointName(chosen) : null;
+  ctx.log(`rule: ${recommendation.rule}`);
+  ctx.log(recommendation.verdict);
 });

@@ -1,6 +1,7 @@
 // Health warnings on the terminal: one line each, so a run's problems can be grepped — but
-// at most MAX_LINES of them, then a count, since a 100-checkpoint run with the notebook's
-// settings warns at nearly every checkpoint (all of them are in health.json and the report).
+// at most MAX_LINES of them, then a count, since a run of 100 checkpoints or a sweep grid
+// can warn at every estimate (all of them are in health.json and the report). Each warning
+// names its own fix (estimate-health.ts, knobs.ts).
 import type { EstimateHealth } from '../../../schemas/health.ts';
 
 export const MAX_LINES = 12;

@@ -9,9 +9,10 @@ import { Pcg32 } from '../util/prng.ts';
 import { batchesPerPass } from './loader.ts';
 import type { EstimateHealth } from '../../../schemas/health.ts';
 import { estimateHealth } from '../health/estimate-health.ts';
+import type { Knobs } from '../health/knobs.ts';
 import { DIAGNOSTICS, type Diagnostic } from './update.ts';
 import type { SgldModel } from './sampled-model.ts';
-import { initLosses, sampleChains, type Dataset, type SessionOptions } from './sessions.ts';
+import { initLosses, sampleChains, type ChainRun, type ChainSpec, type Dataset, type SamplerOptions, type SessionOptions } from './sessions.ts';
 import { checkSchedule, totalSteps, type DrawSchedule } from './draw-schedule.ts';
 import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './llc-estimator.ts';
 
@@ -63,30 +64,48 @@ export function chainStepsOf(s: LlcSettings, points: number): number {
 }
 
 export async function runLlc(model: SgldModel, points: readonly StartPoint[], data: Dataset, s: LlcSettings, opts: LlcRunOptions): Promise<LlcResult[]> {
-  const schedule = scheduleOf(s);
-  checkSchedule(schedule);
-  const nbetas = points.map((p) => p.nbeta ?? resolveNbeta(s));
+  checkSchedule(scheduleOf(s));
+  const init = await pointInitLosses(model, points, data, s, opts);
+  const runs = await sampleChains(model, points.flatMap((p) => Array.from({ length: s.num_chains }, (_, c) => chainSpec(p, s, c))), data, samplerOptions(s, opts));
+  return mergeRuns(points, init, runs, s);
+}
+
+// runLlc's parts, which a queue (pipeline/lib/queue) runs as shards on other machines: the
+// init losses of all points in one call, and the chains in sampleChains' session groups,
+// so that every onnxruntime session sees the same inputs as in-process and gives the same bits.
+
+/** devinterp's init_loss of every point: the first num_chains batches of one pass, at most the whole pass. */
+export function pointInitLosses(model: SgldModel, points: readonly Pick<StartPoint, 'w0' | 'key'>[], data: Dataset, s: LlcSettings, opts: SessionOptions): Promise<number[]> {
+  const batches = Math.min(s.num_chains, batchesPerPass(data.x.dims[0]!, s.batch_size));
+  return initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p.key, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
+}
+
+export function samplerOptions(s: LlcSettings, opts: LlcRunOptions): SamplerOptions {
+  return { ...opts, batchSize: s.batch_size, schedule: scheduleOf(s), sampler: s.sampler };
+}
+
+/** Chain `chain` of starting point `p`. */
+export function chainSpec(p: StartPoint, s: LlcSettings, chain: number): ChainSpec {
+  return {
+    w0: p.w0,
+    ...(p.mask ? { mask: p.mask } : {}),
+    lr: p.lr ?? s.lr,
+    nbeta: p.nbeta ?? resolveNbeta(s),
+    localization: s.localization,
+    weightDecay: s.weight_decay,
+    noiseLevel: s.noise_level,
+    rng: streamRng(s.seed, p.key, chain),
+  };
+}
+
+/** Every point's result from its init loss and its num_chains runs (all points' runs in point order). */
+export function mergeRuns(points: readonly StartPoint[], init: readonly number[], runs: readonly ChainRun[], s: LlcSettings): LlcResult[] {
   const C = s.num_chains;
-  // devinterp: the first num_chains batches of one pass, at most the whole pass.
-  const batches = Math.min(C, batchesPerPass(data.x.dims[0]!, s.batch_size));
-  const init = await initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p.key, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
-  const specs = points.flatMap((p, i) =>
-    Array.from({ length: C }, (_, c) => ({
-      w0: p.w0,
-      ...(p.mask ? { mask: p.mask } : {}),
-      lr: p.lr ?? s.lr,
-      nbeta: nbetas[i]!,
-      localization: s.localization,
-      weightDecay: s.weight_decay,
-      noiseLevel: s.noise_level,
-      rng: streamRng(s.seed, p.key, c),
-    })),
-  );
-  const runs = await sampleChains(model, specs, data, { ...opts, batchSize: s.batch_size, schedule, sampler: s.sampler });
-  return points.map((_, i) => {
+  return points.map((p, i) => {
+    const nbeta = p.nbeta ?? resolveNbeta(s);
     const mine = runs.slice(i * C, (i + 1) * C);
     const divergences = mine.flatMap((r, chain) => (r.divergence ? [{ chain, ...r.divergence }] : []));
-    const estimate = estimateLlc(mine.map((r) => r.losses), new Set(divergences.map((d) => d.chain)), init[i]!, nbetas[i]!);
+    const estimate = estimateLlc(mine.map((r) => r.losses), new Set(divergences.map((d) => d.chain)), init[i]!, nbeta);
     const diagnostics = Object.fromEntries(
       DIAGNOSTICS.map((d) => {
         const rows = new Float32Array(C * s.num_draws);
@@ -94,13 +113,13 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
         return [d, rows];
       }),
     ) as LlcResult['diagnostics'];
-    return { initLoss: init[i]!, nbeta: nbetas[i]!, estimate, divergences, diagnostics };
+    return { initLoss: init[i]!, nbeta, estimate, divergences, diagnostics };
   });
 }
 
-/** The health of one starting point's result (pipeline/lib/health), as every λ̂ run judges it;
- * `rows` (the data's) adds the check of the batch size against them. */
-export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point: Pick<StartPoint, 'w0' | 'lr' | 'mask' | 'nbeta'>, rows?: number): EstimateHealth {
+/** The health of one starting point's result (pipeline/lib/health), as every λ̂ run judges it,
+ * its advice naming `knobs`; `rows` (the data's) adds the check of the batch size against them. */
+export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point: Pick<StartPoint, 'w0' | 'lr' | 'mask' | 'nbeta'>, knobs: Knobs, rows?: number): EstimateHealth {
   return estimateHealth({
     label,
     chains: s.num_chains,
@@ -111,6 +130,11 @@ export function resultHealth(label: string, r: LlcResult, s: LlcSettings, point:
     llcMean: r.estimate.llcMean,
     lr: point.lr ?? s.lr,
     noiseLevel: s.noise_level,
+    localization: s.localization,
+    nbeta: r.nbeta,
+    burnin: s.num_burnin_steps,
+    thin: s.num_steps_bw_draws,
+    knobs,
     weights: point.w0,
     malaAcceptance: r.diagnostics.mala_acceptance,
     distance: r.diagnostics.distance,

@@ -22,6 +22,8 @@ export interface SgldModel {
    * parameter ([C, ...shape] with a chain axis, else its own shape); returns the prediction
    * [C, B, ...]. */
   forward(g: GraphBuilder, x: string, weight: WeightSource, chains: number): string;
+  /** The seed transformer's config, from which a queue worker rebuilds the same model. */
+  readonly seedConfig?: SeedModelConfig;
 }
 
 /** The seed transformer in eval mode (no dropout), chains batched. */
@@ -32,6 +34,7 @@ export function seedSgldModel(cfg: SeedModelConfig): SgldModel {
     inputType: DataType.INT64,
     opset: 17,
     forward: (g, x, weight, chains) => seedForward(g, cfg, x, { training: false, chains, weight }),
+    seedConfig: cfg,
   };
 }
 

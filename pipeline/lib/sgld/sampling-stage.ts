@@ -4,6 +4,7 @@
 import * as ort from 'onnxruntime-node';
 import type { EstimateHealth } from '../../../schemas/health.ts';
 import { healthFile } from '../health/estimate-health.ts';
+import { STAGE_KNOBS } from '../health/knobs.ts';
 import { printHealthWarnings } from '../health/print.ts';
 import { Progress } from '../util/progress.ts';
 import type { StageContext } from '../stage/context.ts';
@@ -12,6 +13,7 @@ import { resolveDevice, type DeviceChoice } from './device.ts';
 import { chainStepsOf, divergenceWarning, resultHealth, runLlc, type LlcResult, type LlcSettings, type StartPoint } from './estimate-llc.ts';
 import type { SgldModel } from './sampled-model.ts';
 import { SAMPLER_DEFAULTS, type Dataset } from './sessions.ts';
+import { QUEUE_ENV } from '../queue/connection.ts';
 
 export interface LabelledPoint extends StartPoint {
   /** Names the estimate in warnings and health.json, e.g. "checkpoint step 5500". */
@@ -21,22 +23,34 @@ export interface LabelledPoint extends StartPoint {
 export interface SamplingOutcome {
   device: Device;
   results: LlcResult[];
+  /** Each result's health, as health.json records it. */
+  health: EstimateHealth[];
+}
+
+async function sampleHere(ctx: StageContext, model: SgldModel, points: readonly StartPoint[], data: Dataset, settings: LlcSettings, deviceChoice: DeviceChoice, onProgress: (n: number) => void) {
+  const { device, reason } = await resolveDevice(deviceChoice);
+  ctx.log(`device ${device} (${reason}); ${points.length} × ${settings.num_chains} chains, ${chainStepsOf(settings, points.length)} chain-steps`);
+  return { device, reason, results: await runLlc(model, points, data, settings, { ...SAMPLER_DEFAULTS, device, onProgress }) };
 }
 
 export async function sampleStage(ctx: StageContext, model: SgldModel, data: Dataset, points: readonly LabelledPoint[], settings: LlcSettings, deviceChoice: DeviceChoice): Promise<SamplingOutcome> {
-  const { device, reason } = await resolveDevice(deviceChoice);
   const total = chainStepsOf(settings, points.length);
-  ctx.log(`device ${device} (${reason}); ${points.length} × ${settings.num_chains} chains, ${total} chain-steps`);
   const progress = new Progress(ctx.stage, total);
   let done = 0;
+  const onProgress = (n: number) => progress.update((done += n));
   const started = performance.now();
-  const results = await runLlc(model, points, data, settings, { ...SAMPLER_DEFAULTS, device, onProgress: (n) => progress.update((done += n)) });
+  const queue = process.env[QUEUE_ENV];
+  // With a queue (pipeline/lib/queue) the workers sample, on their own devices; loaded
+  // only then, as BullMQ takes a while to load.
+  const { device, reason, results } = queue
+    ? await (await import('../queue/stage.ts')).sampleOnQueue(ctx, queue, model, points, data, settings, deviceChoice, onProgress)
+    : await sampleHere(ctx, model, points, data, settings, deviceChoice, onProgress);
   const seconds = (performance.now() - started) / 1000;
 
   const health: EstimateHealth[] = points.map((p, i) => {
     const r = results[i]!;
     for (const d of r.divergences) ctx.log(divergenceWarning(d, p.label));
-    return resultHealth(p.label, r, settings, p);
+    return resultHealth(p.label, r, settings, p, STAGE_KNOBS[ctx.stage as keyof typeof STAGE_KNOBS]);
   });
   printHealthWarnings(health, `${ctx.stage}: `);
   ctx.writeJson('health.json', healthFile(health));
@@ -51,5 +65,5 @@ export async function sampleStage(ctx: StageContext, model: SgldModel, data: Dat
   ctx.results.diverged_chains = results.reduce((n, r) => n + r.divergences.length, 0);
   ctx.results.health_warnings = health.reduce((n, h) => n + h.warnings.length, 0);
   ctx.log(`${done} chain-steps in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(1)} chain-steps/s)`);
-  return { device, results };
+  return { device, results, health };
 }

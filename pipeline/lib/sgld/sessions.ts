@@ -75,7 +75,7 @@ const NOISE_SEED_BOUND = 2 ** 24;
 
 export async function sampleChains(model: SgldModel, chains: readonly ChainSpec[], data: Dataset, opts: SamplerOptions): Promise<ChainRun[]> {
   const runs: ChainRun[] = [];
-  for (const group of groups(chains, model.chainAxis ? opts.maxChains : 1)) runs.push(...(await sampleGroup(model, group, data, opts)));
+  for (const group of sessionGroups(model, chains, opts.maxChains)) runs.push(...(await sampleGroup(model, group, data, opts)));
   return runs;
 }
 
@@ -206,6 +206,11 @@ function concatRows(rows: readonly Float32Array[], P: number): TensorValue {
   const data = new Float32Array(rows.length * P);
   rows.forEach((r, i) => data.set(r, i * P));
   return { dataType: DataType.FLOAT, dims: [rows.length, P], data };
+}
+
+/** The chains each session of sampleChains runs: a queue's shards (pipeline/lib/queue) are these. */
+export function sessionGroups<T>(model: SgldModel, chains: readonly T[], maxChains: number): T[][] {
+  return groups(chains, model.chainAxis ? maxChains : 1);
 }
 
 /** Splits items into the fewest groups of at most `max`, of nearly equal size. */

@@ -1,21 +1,22 @@
 // The calibration loss trace (SPEC.md §6, the notebook's long trace on one checkpoint): the
 // SGLD loss of each chain per draw, their mean over the chains that did not diverge with a
-// ±std band, and the loss at the starting weights for reference.
+// ± standard error band (std/√chains, where there are two or more), and the loss at the
+// starting weights for reference.
 import type { Calibration } from '../../../schemas/calibration.ts';
 import { meanStd } from '../../../pipeline/lib/util/moments.ts';
 import { COLOR, HEIGHT, WIDTH, chart, hoverPoints, referenceLine, zoomX, type Spec } from './spec.ts';
 
-const MEAN = 'mean over chains ± std';
+const MEAN = 'mean over chains ± se';
 const CHAIN_COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d'];
 
-/** Per draw mean and sample std of the finite losses of the chains in `kept`. */
+/** Per draw mean of the finite losses of the chains in `kept`, ± its standard error over them. */
 export function meanTrace(loss: Float32Array, draws: number, kept: number[]): { draw: number; mean: number; lo: number; hi: number }[] {
   return Array.from({ length: draws }, (_, d) => {
     const v = kept.map((c) => loss[c * draws + d]!).filter(Number.isFinite);
-    const { mean, std: sample } = meanStd(v);
-    // One chain left: no spread to draw.
-    const std = Number.isFinite(sample) ? sample : 0;
-    return { draw: d, mean, lo: mean - std, hi: mean + std };
+    const { mean, std } = meanStd(v);
+    // One chain left: no error bar to draw.
+    const se = Number.isFinite(std) ? std / Math.sqrt(v.length) : 0;
+    return { draw: d, mean, lo: mean - se, hi: mean + se };
   }).filter((r) => Number.isFinite(r.mean));
 }
 
@@ -58,7 +59,7 @@ export function calibrationChart(cal: Calibration, loss: Float32Array): Spec {
       {
         transform: [{ filter: `isValid(datum.mean) && datum.draw % ${every} === 0` }],
         mark: { type: 'point', ...hoverPoints(Math.ceil(draws / every)), color: COLOR.ink },
-        encoding: { x, y: { ...y, field: 'mean' }, tooltip: [{ field: 'draw', type: 'quantitative' }, { field: 'mean', type: 'quantitative', format: '.4g' }, { field: 'lo', type: 'quantitative', format: '.4g', title: 'mean − std' }, { field: 'hi', type: 'quantitative', format: '.4g', title: 'mean + std' }] },
+        encoding: { x, y: { ...y, field: 'mean' }, tooltip: [{ field: 'draw', type: 'quantitative' }, { field: 'mean', type: 'quantitative', format: '.4g' }, { field: 'lo', type: 'quantitative', format: '.4g', title: 'mean − se' }, { field: 'hi', type: 'quantitative', format: '.4g', title: 'mean + se' }] },
       },
       referenceLine(cal.init_loss, 'loss at the checkpoint (init_loss)'),
     ],

@@ -1,14 +1,15 @@
 // λ̂ over checkpoints overlaid on the train/test MAE or MSE (SPEC.md §6): two y axes, λ̂ on
 // the left in its colour, the metric on the right, one shared step axis and one legend.
-import type { Estimates } from '../../../schemas/estimate.ts';
+import type { CheckpointEstimate } from '../../../schemas/estimate.ts';
 import type { Metrics } from '../../../schemas/training.ts';
+import type { WithSe } from '../uncertainty.ts';
 import { llcLayers } from './llc-per-checkpoint.ts';
 import { COLOR, HEIGHT, WIDTH, chart, hoverPoints, zoomX, type Spec } from './spec.ts';
 import type { TrainingMetric } from './training.ts';
 
-export function llcOverlayChart(run: string, estimates: Estimates, metrics: Metrics, metric: TrainingMetric): Spec {
+/** `llc` names λ̂ in the legend, e.g. "λ̂ (mean over 2 chains ± se)". */
+export function llcOverlayChart(run: string, checkpoints: WithSe<CheckpointEstimate>[], llc: string, metrics: Metrics, metric: TrainingMetric): Spec {
   const name = metric === 'mae' ? 'MAE' : 'MSE';
-  const llc = (estimates.checkpoints[0]?.llc_per_chain.length ?? 0) > 1 ? 'λ̂ (mean over chains ± std)' : 'λ̂ (one chain)';
   const series = [`train ${name}`, `test ${name}`];
   const color = { domain: [llc, ...series], range: [COLOR.llc, COLOR.train, COLOR.test] };
   const values = metrics.rows.flatMap((r) => [
@@ -19,7 +20,7 @@ export function llcOverlayChart(run: string, estimates: Estimates, metrics: Metr
     width: WIDTH,
     height: HEIGHT,
     layer: [
-      { layer: llcLayers([{ run, estimates }], { label: llc, color, axis: { titleColor: COLOR.llc, title: 'λ̂ (local learning coefficient)' }, zoom: zoomX() }) },
+      { layer: llcLayers([{ run, checkpoints }], { label: llc, color, axis: { titleColor: COLOR.llc, title: 'λ̂ (local learning coefficient)' }, zoom: zoomX() }) },
       {
         data: { values },
         mark: { type: 'line', strokeDash: [5, 3], strokeWidth: 1.4, opacity: 0.85, point: hoverPoints(metrics.rows.length) },

@@ -1,12 +1,13 @@
-// λ̂ per checkpoint: the mean over chains as a line with points and a ±std band where there
-// are several chains. Shared by the overlay charts of the report and the runs compared in
-// `pipeline diff` (one colour per run there).
-import type { Estimates } from '../../../schemas/estimate.ts';
+// λ̂ per checkpoint: the mean over chains as a line with points and a ± standard error band
+// (uncertainty.ts) where there is one. Shared by the overlay charts of the report and the
+// runs compared in `pipeline diff` (one colour per run there).
+import type { CheckpointEstimate } from '../../../schemas/estimate.ts';
+import type { WithSe } from '../uncertainty.ts';
 import { COLOR, HEIGHT, WIDTH, chart, zoomX, type Spec, type Unit } from './spec.ts';
 
 export interface RunEstimates {
   run: string;
-  estimates: Estimates;
+  checkpoints: WithSe<CheckpointEstimate>[];
 }
 
 interface Style {
@@ -18,15 +19,16 @@ interface Style {
 }
 
 export function llcLayers(runs: RunEstimates[], style: Style): Unit[] {
-  const values = runs.flatMap(({ run, estimates }) =>
-    estimates.checkpoints.map((c) => ({
+  const values = runs.flatMap(({ run, checkpoints }) =>
+    checkpoints.map((c) => ({
       run,
       series: style.label ?? run,
       step: c.step,
       llc: c.llc_mean,
+      se: c.llc_se,
       std: c.llc_std,
-      lo: c.llc_mean !== null && c.llc_std !== null ? c.llc_mean - c.llc_std : null,
-      hi: c.llc_mean !== null && c.llc_std !== null ? c.llc_mean + c.llc_std : null,
+      lo: c.llc_mean !== null && c.llc_se !== null ? c.llc_mean - c.llc_se : null,
+      hi: c.llc_mean !== null && c.llc_se !== null ? c.llc_mean + c.llc_se : null,
       chains: c.llc_per_chain.length,
       diverged: c.diverged.length,
     })),
@@ -46,6 +48,7 @@ export function llcLayers(runs: RunEstimates[], style: Style): Unit[] {
           ...(style.label ? [] : [{ field: 'run', type: 'nominal' as const }]),
           { field: 'step', type: 'quantitative', format: ',', title: 'checkpoint step' },
           { field: 'llc', type: 'quantitative', format: '.4g', title: 'λ̂' },
+          { field: 'se', type: 'quantitative', format: '.3g', title: 'standard error' },
           { field: 'std', type: 'quantitative', format: '.3g', title: 'std over chains' },
           { field: 'chains', type: 'quantitative' },
           { field: 'diverged', type: 'quantitative', title: 'diverged chains' },
@@ -67,5 +70,5 @@ export function llcLayers(runs: RunEstimates[], style: Style): Unit[] {
 export function llcRunsChart(runs: RunEstimates[]): Spec {
   const palette = [COLOR.llc, '#2ca02c', COLOR.train, COLOR.test];
   const color = { domain: runs.map((r) => r.run), range: runs.map((_, i) => palette[i % palette.length]!) };
-  return chart({ width: WIDTH, height: HEIGHT, layer: llcLayers(runs, { color, axis: { title: 'λ̂ (mean over chains)' }, zoom: zoomX() }) });
+  return chart({ width: WIDTH, height: HEIGHT, layer: llcLayers(runs, { color, axis: { title: 'λ̂ (mean over chains ± se)' }, zoom: zoomX() }) });
 }

@@ -74,3 +74,24 @@ export function referenceLine(value: number, label: string): Unit {
 export function hoverPoints(perLine: number) {
   return perLine <= 60 ? { size: 26 } : { size: 40, opacity: 0 };
 }
+
+/** Most points a chart draws per trace line: longer traces are shown as means of blocks of consecutive draws. */
+export const TRACE_POINTS = 200;
+
+/** Draws per plotted point for a trace of `draws` draws (1: every draw). */
+export const blockOf = (draws: number) => Math.ceil(draws / TRACE_POINTS);
+
+/** A trace (one row of draws) as points: the mean of each block of `block` draws at the
+ * block's middle draw, 5 significant digits; null where a block holds a non-finite value. */
+export function blockMeans(row: ArrayLike<number>, block: number): { draw: number; value: number | null }[] {
+  return Array.from({ length: Math.ceil(row.length / block) }, (_, b) => {
+    const end = Math.min(row.length, (b + 1) * block);
+    let sum = 0;
+    for (let d = b * block; d < end; d++) sum += row[d]!;
+    const value = sum / (end - b * block);
+    return { draw: (b * block + end - 1) / 2, value: Number.isFinite(value) ? Number(value.toPrecision(5)) : null };
+  });
+}
+
+/** The caption's words for blockOf(draws). */
+export const blockNote = (block: number) => (block > 1 ? ` Each point is the mean of ${block} consecutive draws.` : '');

@@ -1,7 +1,8 @@
-// The calibration sweep (SPEC.md §5): final λ̂ (log or symmetric-log scale, see llcScale)
-// and λ̂/nβ (linear) against the step size ε (log scale), one line per nβ. A grid point
-// whose chains diverged is a red cross at its value, or at the top edge when no chain was
-// left to give one. Several runs (pipeline diff) are told apart by dash pattern.
+// The calibration sweep (SPEC.md §5): each grid point's λ̂ (log or symmetric-log scale, see
+// llcScale) and λ̂/nβ (linear) against the step size ε (log scale), one line per nβ. A grid
+// point whose chains diverged is a red cross at its value, or at the top edge when no chain
+// was left to give one; the recommended point is ringed. Several runs (pipeline diff) are
+// told apart by dash pattern.
 import type { Sweep } from '../../../schemas/sweep.ts';
 import { num } from '../format.ts';
 import { COLOR, HEIGHT, WIDTH, chart, zoomX, type Layer, type Spec } from './spec.ts';
@@ -12,7 +13,7 @@ export interface RunSweep {
 }
 
 const PANELS = [
-  { field: 'llc', title: 'final λ̂' },
+  { field: 'llc', title: 'λ̂' },
   { field: 'llc_over_nbeta', title: 'λ̂ / nβ' },
 ] as const;
 
@@ -34,7 +35,7 @@ const LABEL = "datum.value == 0 || (abs(datum.value) >= 1e-3 && abs(datum.value)
 const withTicks = (values: number[]) => ({ values, tickCount: values.length, labelExpr: LABEL });
 
 export interface LlcScale {
-  /** The Vega-Lite scale and axis of the final-λ̂ panel. */
+  /** The Vega-Lite scale and axis of the λ̂ panel. */
   scale: { type: 'linear' | 'log' | 'symlog'; domain?: number[]; nice?: boolean; zero?: boolean; constant?: number };
   axis: { values?: number[]; tickCount?: number; labelExpr?: string };
   /** How to read the axis, for the caption. */
@@ -42,14 +43,14 @@ export interface LlcScale {
 }
 
 /**
- * The y scale of the final-λ̂ panel. λ̂ grows with nβ, which the grid spans over five
+ * The y scale of the λ̂ panel. λ̂ grows with nβ, which the grid spans over five
  * orders of magnitude, so on a linear axis every line but the largest nβ's would sit on
  * zero: a log scale when every λ̂ is positive, else a symmetric log scale, linear within
  * ±C (a power of ten near the smallest |λ̂|) and logarithmic beyond, with ticks at 0 and
  * at ±powers of ten.
  */
 export function llcScale(runs: RunSweep[]): LlcScale {
-  const values = runs.flatMap((r) => r.sweep.points.map((p) => p.llc_final)).filter((v): v is number => v !== null && Number.isFinite(v));
+  const values = runs.flatMap((r) => r.sweep.points.map((p) => p.llc_mean)).filter((v): v is number => v !== null && Number.isFinite(v));
   const nonzero = values.map(Math.abs).filter((v) => v > 0);
   if (nonzero.length === 0) return { scale: { type: 'linear' }, axis: {}, note: 'linear scale' };
   const top = exponent(Math.max(...nonzero), Math.ceil);
@@ -88,11 +89,12 @@ export function sweepChart(runs: RunSweep[]): Spec {
       run,
       epsilon: p.epsilon,
       nbeta: nbetaLabel(p.nbeta),
-      llc: p.llc_final,
+      llc: p.llc_mean,
       llc_over_nbeta: p.llc_over_nbeta,
-      std_over_mean: p.std_over_mean,
+      se: p.llc_se,
       diverged: p.diverged.length === 0 ? 'none' : `${p.diverged.length} of ${sweep.num_chains} chains`,
-      all_diverged: p.llc_final === null,
+      all_diverged: p.llc_mean === null,
+      recommended: sweep.recommendation.point?.i === p.i && sweep.recommendation.point?.j === p.j,
     })),
   );
   const nbetas = [...new Set(runs.flatMap((r) => r.sweep.nbetas))].sort((a, b) => a - b).map(nbetaLabel);
@@ -106,9 +108,9 @@ export function sweepChart(runs: RunSweep[]): Spec {
     ...(several ? [{ field: 'run', type: 'nominal' as const }] : []),
     { field: 'epsilon', type: 'quantitative', format: '.2e', title: 'ε' },
     { field: 'nbeta', type: 'ordinal', title: 'nβ' },
-    { field: 'llc', type: 'quantitative', format: '.4g', title: 'final λ̂' },
+    { field: 'llc', type: 'quantitative', format: '.4g', title: 'λ̂' },
+    { field: 'se', type: 'quantitative', format: '.3g', title: 'standard error of λ̂' },
     { field: 'llc_over_nbeta', type: 'quantitative', format: '.4g', title: 'λ̂/nβ' },
-    { field: 'std_over_mean', type: 'quantitative', format: '.3g', title: 'std/mean' },
     { field: 'diverged', type: 'nominal', title: 'diverged' },
   ] as const;
   // λ̂/nβ stays linear: dividing by nβ takes the decades that nβ spans back out.
@@ -133,6 +135,11 @@ export function sweepChart(runs: RunSweep[]): Spec {
         {
           transform: [{ filter: `datum.diverged != 'none' && isValid(datum.${field})` }],
           mark: { type: 'point', shape: 'cross', size: 110, color: COLOR.diverged, filled: true },
+          encoding: { x, y, tooltip: [...tooltip] },
+        },
+        {
+          transform: [{ filter: `datum.recommended && isValid(datum.${field})` }],
+          mark: { type: 'point', shape: 'circle', size: 320, filled: false, strokeWidth: 2.5, color: COLOR.ink },
           encoding: { x, y, tooltip: [...tooltip] },
         },
         {

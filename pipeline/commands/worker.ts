@@ -1,0 +1,124 @@
+// `pipeline worker`: takes sampling shards from the queue (pipeline/lib/queue) and runs them
+// on this host's device until stopped. BullMQ hands each shard to one worker at a time,
+// renews its lock while it runs, and gives it to another worker when this one dies.
+import { hostname } from 'node:os';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { resolveDevice, type DeviceChoice } from '../lib/sgld/device.ts';
+import { BlobCache } from '../lib/queue/blobs.ts';
+import { parseQueueUrl, QUEUE_ENV, QUEUE_NAME } from '../lib/queue/connection.ts';
+import { runShard } from '../lib/queue/shard-runner.ts';
+import { codeVersion, encodeResult, Shard, type EncodedResult } from '../lib/queue/shards.ts';
+import { parse, UsageError, type Command } from '../command.ts';
+
+/** A running shard's lock lasts this long and is renewed at half of it; a worker that
+ * stops renewing (killed, or its host gone) has its shard taken back after the lock runs
+ * out and the next stalled-job check, every STALLED_MS. */
+const LOCK_MS = 15_000;
+const STALLED_MS = 5_000;
+/** How often one shard may be taken back from a dead worker before it counts as failed. */
+const MAX_STALLED = 2;
+/** Progress reaches the head at most this often per shard. */
+const PROGRESS_MS = 500;
+
+const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+
+export const workerCommand: Command = {
+  usage: `pipeline worker --queue redis://HOST:PORT[/db] [options]
+
+Takes sampling shards (estimate, sweep, calibration) from the queue that \`pipeline run
+--queue\` fills, runs them here, and sends the results back; runs until stopped. Inputs
+(model, weights, data) come from Redis by sha256, so a worker host needs only this
+checkout (same code and lockfile as the head: a shard names its code version, and a worker
+of another version refuses it) and the queue's address.
+Ctrl-C finishes the running shards and exits; a second Ctrl-C returns them to the queue
+at once for another worker.
+
+Options:
+  --queue <url>         the Redis queue (default: $${QUEUE_ENV})
+  --device <d>          auto (cuda where its provider loads, else cpu), cpu or cuda (default auto);
+                        all workers of one stage must run on the same kind of device
+  --concurrency <n>     shards run at once (default 1)
+  -h, --help            this text`,
+
+  async main(argv) {
+    const { values } = parse(argv, { queue: { type: 'string' }, device: { type: 'string' }, concurrency: { type: 'string' } });
+    const url = values.queue ?? process.env[QUEUE_ENV];
+    if (!url) throw new UsageError(`name the queue: --queue redis://HOST:PORT[/db] (or set ${QUEUE_ENV})`);
+    const choice = (values.device ?? 'auto') as DeviceChoice;
+    if (!DEVICES.includes(choice)) throw new UsageError(`--device ${values.device}: expected ${DEVICES.join(', ')}`);
+    const concurrency = Number(values.concurrency ?? 1);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${values.concurrency}: expected a whole number, at least 1`);
+    let address;
+    try {
+      address = parseQueueUrl(url);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+
+    const { device, reason } = await resolveDevice(choice);
+    const version = codeVersion();
+    const me = `${hostname()}:${process.pid}`;
+    const log = (m: string) => process.stderr.write(`worker ${me}: ${m}\n`);
+    const active = new Map<string, { job: Job; token: string | undefined }>();
+    let blobs: BlobCache | undefined;
+
+    const worker = new Worker<unknown, EncodedResult>(
+      QUEUE_NAME,
+      async (job, token) => {
+        const parsed = Shard.safeParse(job.data);
+        if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not a sampling shard: ${parsed.error.issues[0]?.message}`);
+        const shard = parsed.data as Shard;
+        if (shard.version !== version) {
+          log(`refused shard ${shard.id}: it needs code version ${shard.version}, this worker runs ${version}`);
+          throw new UnrecoverableError(`worker ${me} runs code version ${version}, the shard needs ${shard.version}: update the worker's checkout to the head's (same commit, npm ci) and restart it`);
+        }
+        active.set(job.id!, { job, token });
+        log(`shard ${shard.id}: ${shard.task.kind === 'init' ? `init losses of ${shard.task.points.length} starting points` : `${shard.task.chains.length} chains`}`);
+        const started = performance.now();
+        let steps = 0;
+        let sent = 0;
+        try {
+          blobs ??= new BlobCache(await worker.client);
+          const result = await runShard(shard, blobs, device, me, (n) => {
+            steps += n;
+            if (performance.now() - sent >= PROGRESS_MS) {
+              sent = performance.now();
+              job.updateProgress(steps).catch(() => {});
+            }
+          });
+          const seconds = (performance.now() - started) / 1000;
+          log(`shard ${shard.id} done: ${steps} chain-steps in ${seconds.toFixed(3)} s`);
+          return encodeResult(result);
+        } finally {
+          active.delete(job.id!);
+        }
+      },
+      { connection: address.connection, concurrency, lockDuration: LOCK_MS, stalledInterval: STALLED_MS, maxStalledCount: MAX_STALLED, name: me },
+    );
+    let lastError = '';
+    worker.on('error', (e) => {
+      if (e.message !== lastError) log(`queue error: ${e.message}`);
+      lastError = e.message;
+    });
+    worker.on('failed', (job, e) => job && !(e instanceof UnrecoverableError) && log(`shard ${job.name} failed: ${e.message}`));
+    await worker.waitUntilReady();
+    log(`listening on ${address.url}: device ${device} (${reason}), ${concurrency} at a time, code version ${version}`);
+
+    let stops = 0;
+    const stopped = new Promise<number>((resolve) => {
+      process.on('SIGINT', () => {
+        stops += 1;
+        if (stops === 1) {
+          log(`stopping: finishing ${active.size} running shard${active.size === 1 ? '' : 's'} (Ctrl-C again returns them to the queue)`);
+          void worker.close().then(() => resolve(0));
+        } else {
+          log(`returning ${active.size} shard${active.size === 1 ? '' : 's'} to the queue`);
+          // Exits at once: the shards' sampling is abandoned, not awaited.
+          void Promise.all([...active.values()].map(({ job, token }) => job.moveToWait(token).catch(() => 0))).then(() => process.exit(130));
+        }
+      });
+      process.on('SIGTERM', () => void worker.close().then(() => resolve(0)));
+    });
+    return await stopped;
+  },
+};

@@ -1,0 +1,143 @@
+// Sampling through BullMQ on a real redis-server: a tiny estimate run by real `pipeline
+// worker` processes gives the same artifact bytes as in-process — with two workers, with one
+// SIGKILLed mid-shard, and a Redis that restarts empty fails the stage without touching them.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
+import { execa, type ResultPromise } from 'execa';
+import { ROOT, pipeline } from './helpers/cli.ts';
+import { TINY } from './helpers/report-run.ts';
+
+const BIN = join(ROOT, 'bin/pipeline.mjs');
+const redisInstalled = (() => {
+  try {
+    execFileSync('redis-server', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const SKIP = redisInstalled ? false : 'redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)';
+
+// 4 checkpoints × 9 chains: an init shard and three 12-chain shards (runLlc's sessions).
+const SETS = [...TINY, '--set', 'estimate.num_chains=9', '--set', 'estimate.num_draws=200'];
+/** What the estimate stage writes besides its manifest (whose runtime section names the device, timings and workers). */
+const compared = (dir: string) =>
+  Object.fromEntries(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== 'manifest.json').map((e) => {
+    const path = join(e.parentPath, e.name);
+    return [path.slice(dir.length), readFileSync(path)];
+  }));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts and returns a child once `ready` appears in its output; it is killed when the test ends. */
+async function started(t: TestContext, child: ResultPromise, ready: string): Promise<{ child: ResultPromise; output: () => string }> {
+  let text = '';
+  child.all!.on('data', (d: Buffer) => (text += d.toString()));
+  t.after(() => child.kill('SIGKILL'));
+  child.catch(() => {});
+  await waitFor(() => text.includes(ready), () => `never printed "${ready}":\n${text}`);
+  return { child, output: () => text };
+}
+
+async function waitFor(ok: () => boolean, why: () => string, ms = 120_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const redis = (t: TestContext, port: number) =>
+  started(t, execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { all: true }), 'Ready to accept connections');
+
+const worker = (t: TestContext, url: string) => started(t, execa(process.execPath, [BIN, 'worker', '--queue', url, '--device', 'cpu'], { all: true, cwd: ROOT }), 'listening on');
+
+/** One run for all tests, with generate, train, export and an in-process estimate: its root and the estimate's files. */
+let base: Promise<{ root: string; files: Record<string, Buffer> }> | undefined;
+const baseRoot = mkdtempSync(join(tmpdir(), 'llc-queue-'));
+after(() => rmSync(baseRoot, { recursive: true, force: true })); // at the top level: after every test
+function baseRun(): Promise<{ root: string; files: Record<string, Buffer> }> {
+  base ??= (async () => {
+    const root = baseRoot;
+    const r = await pipeline(['run', 'estimate', '--run', 'q', ...SETS], root);
+    assert.equal(r.code, 0, r.stderr);
+    return { root, files: compared(join(root, 'q', 'estimate')) };
+  })();
+  return base;
+}
+
+/** The estimate again, through the queue; --single: on the very upstream artifacts the in-process one read. */
+function viaQueue(t: TestContext, root: string, url: string) {
+  const run = execa(process.execPath, [BIN, 'run', 'estimate', '--run', 'q', '--single', '--force', '--queue', url], { all: true, cwd: ROOT, reject: false, env: { PIPELINE_ARTIFACTS: root } });
+  t.after(() => run.kill('SIGKILL'));
+  return run;
+}
+
+test('an estimate through Redis with two workers is byte-identical to in-process', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const port = await freePort();
+  await redis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const { root, files } = await baseRun();
+  assert.equal(Object.keys(files).length, 6); // estimates.json, health.json, 4 traces
+  await Promise.all([worker(t, url), worker(t, url)]);
+  const r = await viaQueue(t, root, url);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.all, /4 shards on redis/);
+  assert.deepEqual(compared(join(root, 'q', 'estimate')), files);
+  const manifest = JSON.parse(readFileSync(join(root, 'q', 'estimate', 'manifest.json'), 'utf8'));
+  assert.equal(manifest.runtime.queue, url);
+  assert.equal(manifest.runtime.queue_shards, 4);
+});
+
+test('a worker SIGKILLed mid-shard: another takes the shard over and the artifacts are still byte-identical', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const port = await freePort();
+  await redis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const { root, files } = await baseRun();
+  const workers = await Promise.all([worker(t, url), worker(t, url), worker(t, url)]);
+  const run = viaQueue(t, root, url);
+  let head = '';
+  run.all!.on('data', (d: Buffer) => (head += d.toString()));
+  // Kill the first worker seen starting a chains shard (which one gets which is BullMQ's choice).
+  const starting = /shard (s\d{4}): 12 chains/;
+  await waitFor(() => workers.some((w) => starting.test(w.output())), () => `no worker took a chains shard:\n${workers.map((w) => w.output()).join('\n')}\nthe head:\n${head}`);
+  const doomed = workers.find((w) => starting.test(w.output()))!;
+  const others = workers.filter((w) => w !== doomed);
+  const shard = starting.exec(doomed.output())![1]!;
+  doomed.child.kill('SIGKILL');
+  assert.doesNotMatch(doomed.output(), new RegExp(`shard ${shard} done`));
+  const r = await run;
+  assert.equal(r.exitCode, 0, r.all);
+  assert.ok(others.some((w) => w.output().includes(`shard ${shard} done`)), `no other worker finished ${shard}:\n${others.map((w) => w.output()).join('\n')}`);
+  assert.deepEqual(compared(join(root, 'q', 'estimate')), files);
+});
+
+test('Redis restarted empty mid-stage: the stage fails saying so and leaves the artifacts as they were', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const port = await freePort();
+  const first = await redis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const { root, files } = await baseRun();
+  const run = viaQueue(t, root, url); // no worker: the shards wait
+  let head = '';
+  run.all!.on('data', (d: Buffer) => (head += d.toString()));
+  await waitFor(() => head.includes('shards on redis'), () => `the head never enqueued:\n${head}`);
+  first.child.kill('SIGKILL');
+  await first.child.catch(() => {});
+  await redis(t, port);
+  const r = await run;
+  assert.equal(r.exitCode, 1, r.all);
+  assert.match(r.all, /shard init is gone from the queue at redis:\/\/127\.0\.0\.1:\d+ \(Redis restarted without its data/);
+  assert.deepEqual(compared(join(root, 'q', 'estimate')), files);
+});
