@@ -2,21 +2,14 @@
 // stages it needs and --single does not; code is an input (in a copy of the repository,
 // whose sources the test edits); one `pipeline run` at a time works in a run.
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { ROOT, tempDir, type CliResult } from './helpers/cli.ts';
+import { repoCopy } from './helpers/repo-copy.ts';
 import { TINY } from './helpers/report-run.ts';
-
-/** A copy of the repository's code (node_modules linked), to edit without touching the real one. */
-function repoCopy(t: { after(fn: () => void): void }): string {
-  const repo = tempDir(t, 'llc-repo-');
-  for (const f of ['bin', 'pipeline', 'schemas', 'stages', 'package.json', 'package-lock.json', 'tsconfig.json']) cpSync(join(ROOT, f), join(repo, f), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
-  return repo;
-}
 
 /** `pipeline` of the repository at `repo`. */
 function cli(repo: string, artifacts: string, args: string[]) {

@@ -1,9 +1,11 @@
 // Sampling through BullMQ on a real redis-server: a tiny estimate run by real `pipeline
 // worker` processes gives the same artifact bytes as in-process — with two workers, with one
-// SIGKILLed mid-shard, and a Redis that restarts empty fails the stage without touching them.
+// SIGKILLed mid-shard, next to a worker of another code version (run from an edited copy of
+// the repository) that never takes a shard — and so do the sweep and calibration; a Redis
+// that restarts empty fails the stage without touching the artifacts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { after, test, type TestContext } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { ROOT, pipeline } from './helpers/cli.ts';
 import { TINY } from './helpers/report-run.ts';
+import { repoCopy } from './helpers/repo-copy.ts';
 
 const BIN = join(ROOT, 'bin/pipeline.mjs');
 const redisInstalled = (() => {
@@ -62,25 +65,31 @@ async function waitFor(ok: () => boolean, why: () => string, ms = 120_000): Prom
 const redis = (t: TestContext, port: number) =>
   started(t, execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { all: true }), 'Ready to accept connections');
 
-const worker = (t: TestContext, url: string) => started(t, execa(process.execPath, [BIN, 'worker', '--queue', url, '--device', 'cpu'], { all: true, cwd: ROOT }), 'listening on');
+/** A `pipeline worker` of the repository at `repo`. */
+const worker = (t: TestContext, url: string, repo = ROOT) =>
+  started(t, execa(process.execPath, [join(repo, 'bin/pipeline.mjs'), 'worker', '--queue', url, '--device', 'cpu'], { all: true, cwd: repo }), 'listening on');
 
-/** One run for all tests, with generate, train, export and an in-process estimate: its root and the estimate's files. */
-let base: Promise<{ root: string; files: Record<string, Buffer> }> | undefined;
+const versionOf = (workerOutput: string) => /for shards of code version (\w+)/.exec(workerOutput)![1]!;
+
+type Files = Record<string, Buffer>;
+/** One run for all tests, with generate, train, export and in-process sampling stages: its root and the stages' files. */
+let base: Promise<{ root: string; files: Files; sweep: Files; calibration: Files }> | undefined;
 const baseRoot = mkdtempSync(join(tmpdir(), 'llc-queue-'));
 after(() => rmSync(baseRoot, { recursive: true, force: true })); // at the top level: after every test
-function baseRun(): Promise<{ root: string; files: Record<string, Buffer> }> {
+function baseRun(): Promise<{ root: string; files: Files; sweep: Files; calibration: Files }> {
   base ??= (async () => {
     const root = baseRoot;
-    const r = await pipeline(['run', 'estimate', '--run', 'q', ...SETS], root);
+    const r = await pipeline(['run', 'estimate', 'sweep', 'calibration', '--run', 'q', ...SETS], root);
     assert.equal(r.code, 0, r.stderr);
-    return { root, files: compared(join(root, 'q', 'estimate')) };
+    const files = (stage: string) => compared(join(root, 'q', stage));
+    return { root, files: files('estimate'), sweep: files('sweep'), calibration: files('calibration') };
   })();
   return base;
 }
 
-/** The estimate again, through the queue; --single: on the very upstream artifacts the in-process one read. */
-function viaQueue(t: TestContext, root: string, url: string) {
-  const run = execa(process.execPath, [BIN, 'run', 'estimate', '--run', 'q', '--single', '--force', '--queue', url], { all: true, cwd: ROOT, reject: false, env: { PIPELINE_ARTIFACTS: root } });
+/** The estimate (or `stages`) again, through the queue; --single: on the very upstream artifacts the in-process one read. */
+function viaQueue(t: TestContext, root: string, url: string, stages = ['estimate']) {
+  const run = execa(process.execPath, [BIN, 'run', ...stages, '--run', 'q', '--single', '--force', '--queue', url], { all: true, cwd: ROOT, reject: false, env: { PIPELINE_ARTIFACTS: root } });
   t.after(() => run.kill('SIGKILL'));
   return run;
 }
@@ -122,6 +131,46 @@ test('a worker SIGKILLed mid-shard: another takes the shard over and the artifac
   assert.equal(r.exitCode, 0, r.all);
   assert.ok(others.some((w) => w.output().includes(`shard ${shard} done`)), `no other worker finished ${shard}:\n${others.map((w) => w.output()).join('\n')}`);
   assert.deepEqual(compared(join(root, 'q', 'estimate')), files);
+});
+
+test('a worker of another code version never takes a shard: the head says so, and a current worker runs the stage byte-identically', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const port = await freePort();
+  await redis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const { root, files } = await baseRun();
+  // A sampling source edited in a copy of the repository: that copy's workers run another code version.
+  const repo = repoCopy(t);
+  appendFileSync(join(repo, 'pipeline/lib/sgld/update.ts'), '\n// edited: another code version\n');
+  const stale = await worker(t, url, repo);
+  const run = viaQueue(t, root, url);
+  let head = '';
+  run.all!.on('data', (d: Buffer) => (head += d.toString()));
+  const says = /no worker of code version (\w+) is listening; the workers on redis:\/\/\S+ run code version (\w+) \(/;
+  await waitFor(() => says.test(head), () => `the head never said its workers run another version:\n${head}`);
+  const [, wanted, seen] = says.exec(head)!;
+  assert.equal(seen, versionOf(stale.output()));
+  assert.notEqual(seen, wanted);
+  const current = await worker(t, url);
+  assert.equal(versionOf(current.output()), wanted);
+  const r = await run;
+  assert.equal(r.exitCode, 0, r.all);
+  assert.deepEqual(compared(join(root, 'q', 'estimate')), files);
+  assert.match(current.output(), /shard init done/);
+  assert.doesNotMatch(stale.output(), /shard /, 'the stale worker took a shard');
+});
+
+test('the sweep and calibration through Redis are byte-identical to in-process', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const port = await freePort();
+  await redis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const { root, sweep, calibration } = await baseRun();
+  await worker(t, url);
+  const r = await viaQueue(t, root, url, ['sweep', 'calibration']);
+  assert.equal(r.exitCode, 0, r.all);
+  assert.match(r.all, /sweep: .*shards on redis/);
+  assert.match(r.all, /calibration: .*shards on redis/);
+  assert.deepEqual(compared(join(root, 'q', 'sweep')), sweep);
+  assert.deepEqual(compared(join(root, 'q', 'calibration')), calibration);
 });
 
 test('Redis restarted empty mid-stage: the stage fails saying so and leaves the artifacts as they were', { skip: SKIP, timeout: 300_000 }, async (t) => {

@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { resolveDevice, type DeviceChoice } from '../lib/sgld/device.ts';
 import { BlobCache } from '../lib/queue/blobs.ts';
-import { parseQueueUrl, QUEUE_ENV, QUEUE_NAME } from '../lib/queue/connection.ts';
+import { parseQueueUrl, QUEUE_ENV, queueName } from '../lib/queue/connection.ts';
+import { joinRoster } from '../lib/queue/roster.ts';
 import { runShard } from '../lib/queue/shard-runner.ts';
 import { codeVersion, encodeResult, Shard, type EncodedResult } from '../lib/queue/shards.ts';
 import { parse, UsageError, type Command } from '../command.ts';
@@ -28,8 +29,10 @@ export const workerCommand: Command = {
 Takes sampling shards (estimate, sweep, calibration) from the queue that \`pipeline run
 --queue\` fills, runs them here, and sends the results back; runs until stopped. Inputs
 (model, weights, data) come from Redis by sha256, so a worker host needs only this
-checkout (same code and lockfile as the head: a shard names its code version, and a worker
-of another version refuses it) and the queue's address.
+checkout and the queue's address. A worker takes only shards of its own code version (the
+sampling code, lockfile, package versions and Node; printed at start), so it never runs a
+shard it could not reproduce: a head of another version leaves its shards to the workers of
+its version and says that this one runs another.
 Ctrl-C finishes the running shards and exits; a second Ctrl-C returns them to the queue
 at once for another worker.
 
@@ -63,15 +66,13 @@ Options:
     let blobs: BlobCache | undefined;
 
     const worker = new Worker<unknown, EncodedResult>(
-      QUEUE_NAME,
+      queueName(version),
       async (job, token) => {
         const parsed = Shard.safeParse(job.data);
         if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not a sampling shard: ${parsed.error.issues[0]?.message}`);
         const shard = parsed.data as Shard;
-        if (shard.version !== version) {
-          log(`refused shard ${shard.id}: it needs code version ${shard.version}, this worker runs ${version}`);
-          throw new UnrecoverableError(`worker ${me} runs code version ${version}, the shard needs ${shard.version}: update the worker's checkout to the head's (same commit, npm ci) and restart it`);
-        }
+        // The queue is this version's; a shard that disagrees was put there by something else.
+        if (shard.version !== version) throw new UnrecoverableError(`shard ${shard.id} names code version ${shard.version} but is on the queue of ${version}`);
         active.set(job.id!, { job, token });
         log(`shard ${shard.id}: ${shard.task.kind === 'init' ? `init losses of ${shard.task.points.length} starting points` : `${shard.task.chains.length} chains`}`);
         const started = performance.now();
@@ -102,7 +103,8 @@ Options:
     });
     worker.on('failed', (job, e) => job && !(e instanceof UnrecoverableError) && log(`shard ${job.name} failed: ${e.message}`));
     await worker.waitUntilReady();
-    log(`listening on ${address.url}: device ${device} (${reason}), ${concurrency} at a time, code version ${version}`);
+    const leaveRoster = await joinRoster(await worker.client, me, version);
+    log(`listening on ${address.url} for shards of code version ${version}: device ${device} (${reason}), ${concurrency} at a time`);
 
     let stops = 0;
     const stopped = new Promise<number>((resolve) => {
@@ -110,14 +112,14 @@ Options:
         stops += 1;
         if (stops === 1) {
           log(`stopping: finishing ${active.size} running shard${active.size === 1 ? '' : 's'} (Ctrl-C again returns them to the queue)`);
-          void worker.close().then(() => resolve(0));
+          void leaveRoster().then(() => worker.close()).then(() => resolve(0));
         } else {
           log(`returning ${active.size} shard${active.size === 1 ? '' : 's'} to the queue`);
           // Exits at once: the shards' sampling is abandoned, not awaited.
           void Promise.all([...active.values()].map(({ job, token }) => job.moveToWait(token).catch(() => 0))).then(() => process.exit(130));
         }
       });
-      process.on('SIGTERM', () => void worker.close().then(() => resolve(0)));
+      process.on('SIGTERM', () => void leaveRoster().then(() => worker.close()).then(() => resolve(0)));
     });
     return await stopped;
   },

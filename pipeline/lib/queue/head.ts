@@ -1,7 +1,7 @@
 // The head node's side: a sampling stage's starting points become shards on the queue; the
 // head follows them (one progress total over all workers), and once every shard is in it
 // merges them in shard order into the results runLlc would have given in-process. Anything
-// that goes wrong — a refused or failed shard, Redis gone or emptied — throws before the
+// that goes wrong — a failed shard, Redis gone or emptied — throws before the
 // stage writes a file, so no partial artifact is ever committed.
 import { Job, Queue } from 'bullmq';
 import type { Device } from '../onnx/ort.ts';
@@ -10,7 +10,8 @@ import { checkSchedule, totalSteps } from '../sgld/draw-schedule.ts';
 import type { SgldModel } from '../sgld/sampled-model.ts';
 import { SAMPLER_DEFAULTS, sessionGroups, type Dataset } from '../sgld/sessions.ts';
 import { datasetBytes, float32Bytes, putBlob } from './blobs.ts';
-import { QUEUE_NAME, type QueueAddress } from './connection.ts';
+import { queueName, type QueueAddress } from './connection.ts';
+import { rosterVersions } from './roster.ts';
 import { chainsShardId, codeVersion, decodeResult, INIT_SHARD, jobId, type EncodedResult, type PointRef, type Shard, type ShardResult } from './shards.ts';
 
 /** How often the head looks at its shards. */
@@ -20,6 +21,8 @@ export const REDIS_PATIENCE_MS = 30_000;
 /** A shard that fails this often (a worker error, not a refusal) fails the stage. */
 const ATTEMPTS = 3;
 const KEEP_S = 24 * 3600;
+/** How often the head looks again at who listens, and says so when that changed. */
+const LISTENERS_MS = 5_000;
 
 export interface QueuedSampling {
   results: LlcResult[];
@@ -42,23 +45,33 @@ export async function runLlcOnQueue(
   checkSchedule(scheduleOf(s));
   // Without the offline queue a command fails at once while Redis is away, so the head can
   // say so instead of hanging.
-  const queue = new Queue(QUEUE_NAME, { connection: { ...address.connection, enableOfflineQueue: false } });
+  const version = codeVersion();
+  const queue = new Queue(queueName(version), { connection: { ...address.connection, enableOfflineQueue: false } });
   queue.on('error', () => {}); // reconnection errors surface through the polls below
   const ids: string[] = [];
+  let watch: NodeJS.Timeout | undefined;
   try {
     await queue.waitUntilReady().catch((e) => {
       throw new Error(`cannot reach the queue at ${address.url}: ${(e as Error).message}`);
     });
     const redis = await queue.client;
-    const shards = await planShards(model, points, data, s, (bytes) => putBlob(redis, bytes));
+    const shards = await planShards(version, model, points, data, s, (bytes) => putBlob(redis, bytes));
     ids.push(...shards.map(jobId));
     await queue.addBulk(shards.map((shard, k) => ({ name: shard.id, data: shard, opts: { jobId: ids[k]!, attempts: ATTEMPTS, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } } })));
-    const workers = await queue.getWorkersCount();
-    log(`${shards.length} shards on ${address.url} (code version ${shards[0]!.version}); ${workers} worker${workers === 1 ? '' : 's'} listening${workers ? '' : ` — start \`pipeline worker --queue ${address.url}\` on the worker hosts`}`);
+    log(`${shards.length} shards on ${address.url} (code version ${version})`);
+    let said = '';
+    const sayListeners = async () => {
+      const now = await listeners(queue, version, address.url);
+      if (now !== said) log(now);
+      said = now;
+    };
+    await sayListeners();
+    watch = setInterval(() => void sayListeners().catch(() => {}), LISTENERS_MS); // a lost Redis is follow's to report
     const perShard = shards.map((shard) => (shard.task.kind === 'chains' ? shard.task.chains.length * totalSteps(scheduleOf(s)) : 0));
     const done = await follow(queue, ids, shards.map((shard) => shard.id), perShard, address.url, onProgress, log);
     return merge(points, shards, done, s);
   } finally {
+    clearInterval(watch);
     // A finished stage has read its shards; a failed one should not leave work behind.
     await Promise.all(ids.map((id) => queue.remove(id).catch(() => 0)));
     await queue.close().catch(() => {});
@@ -66,8 +79,7 @@ export async function runLlcOnQueue(
 }
 
 /** The init shard, then runLlc's session groups of chains, inputs stored by hash. */
-async function planShards(model: SgldModel, points: readonly StartPoint[], data: Dataset, s: LlcSettings, put: (bytes: Uint8Array) => Promise<string>): Promise<Shard[]> {
-  const version = codeVersion();
+async function planShards(version: string, model: SgldModel, points: readonly StartPoint[], data: Dataset, s: LlcSettings, put: (bytes: Uint8Array) => Promise<string>): Promise<Shard[]> {
   const common = { version, model: await put(Buffer.from(JSON.stringify(model.seedConfig))), data: await put(datasetBytes(data)), settings: s };
   const hashes = new Map<Float32Array, string>();
   const hashOf = async (a: Float32Array) => hashes.get(a) ?? hashes.set(a, await put(float32Bytes(a))).get(a)!;
@@ -86,6 +98,17 @@ async function planShards(model: SgldModel, points: readonly StartPoint[], data:
     { ...common, id: INIT_SHARD, task: { kind: 'init', points: refs } },
     ...sessionGroups(model, chains, SAMPLER_DEFAULTS.maxChains).map((group, i): Shard => ({ ...common, id: chainsShardId(i), task: { kind: 'chains', chains: group } })),
   ];
+}
+
+/** Who can take the shards: the workers of this code version, or why there are none — the
+ * workers there run another version, or none listens at all. */
+async function listeners(queue: Queue, version: string, url: string): Promise<string> {
+  const workers = await queue.getWorkersCount();
+  if (workers > 0) return `${workers} worker${workers === 1 ? '' : 's'} of code version ${version} listening`;
+  const others = [...(await rosterVersions(await queue.client))].filter(([v]) => v !== version);
+  if (others.length === 0) return `no worker listening — start \`pipeline worker --queue ${url}\` on the worker hosts`;
+  const named = others.map(([v, ws]) => `${v} (${ws.join(', ')})`).join(', ');
+  return `no worker of code version ${version} is listening; the workers on ${url} run code version ${named}, so the shards wait: give those hosts the head's checkout (same commit, npm ci) and restart their workers`;
 }
 
 /** Polls the shards until all are complete; reports the chain-steps done over all workers. */
