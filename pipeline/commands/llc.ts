@@ -9,14 +9,13 @@ import { LLC_SUMMARY_SCHEMA_ID, LLC_SUMMARY_SCHEMA_VERSION, type LlcSummary } fr
 import { writeFileAtomic, writeJsonAtomic } from '../lib/util/atomic.ts';
 import { Progress } from '../lib/util/progress.ts';
 import { encodeSafetensors } from '../lib/util/safetensors.ts';
-import { decodeModel } from '../lib/onnx/io.ts';
+import { decodeModel, readModelFile } from '../lib/onnx/io.ts';
 import { fitTargets, LOSS_KINDS, readDataset } from '../lib/sgld/llc-data.ts';
 import { DEVINTERP_DEFAULTS, devinterpResults, unlikeDevinterp } from '../lib/sgld/devinterp.ts';
 import { resolveDevice } from '../lib/sgld/device.ts';
 import { chainStepsOf, divergenceWarning, resolveNbeta, resultHealth, runLlc, type LlcSettings } from '../lib/sgld/estimate-llc.ts';
 import { type ImportOptions, importOnnxModel } from '../lib/sgld/sampled-model.ts';
 import { type OpCoverage, opCoverage } from '../lib/autodiff/grad.ts';
-import type { Model } from '../lib/onnx/ir.ts';
 import { SAMPLER_DEFAULTS } from '../lib/sgld/sessions.ts';
 import { traceTensors } from '../lib/sgld/trace-file.ts';
 import { LLC_FLAGS } from '../lib/health/knobs.ts';
@@ -139,7 +138,13 @@ Options (defaults: the estimate config's):
     const threads = positiveInt('threads', v.threads ?? String(SAMPLER_DEFAULTS.threads));
     const [modelPath, dataPath, outPath] = [v.model!, v.data!, v.out!];
 
-    const { bytes, onnx } = readModel(modelPath);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(modelPath);
+    } catch (e) {
+      throw new Error(`cannot read the model: ${(e as Error).message}`);
+    }
+    const onnx = decodeModel(bytes, modelPath);
     const imported = importOnnxModel(onnx, modelPath, { input: v.input, output: v.output, params: values.params as string[] | undefined, freeze: values.freeze as string[] | undefined });
     const { weights, constants } = imported.selection;
     process.stderr.write(`llc: sampling ${weights.length} initializer${weights.length === 1 ? '' : 's'} (${imported.w0.length} weights): ${weights.map((w) => w.name).join(', ')}\n`);
@@ -219,16 +224,6 @@ Options (defaults: the estimate config's):
   },
 };
 
-function readModel(path: string): { bytes: Uint8Array; onnx: Model } {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new Error(`cannot read the model: ${(e as Error).message}`);
-  }
-  return { bytes, onnx: decodeModel(bytes, path) };
-}
-
 const COVERAGE_WORDS: Record<OpCoverage['status'], string> = {
   rule: 'rule',
   stops: 'stops the gradient (not differentiable)',
@@ -238,7 +233,7 @@ const COVERAGE_WORDS: Record<OpCoverage['status'], string> = {
 
 /** --check-ops: the op table of the model, before any sampling. */
 function checkOps(modelPath: string, options: ImportOptions): number {
-  const { onnx } = readModel(modelPath);
+  const onnx = readModelFile(modelPath);
   const imported = importOnnxModel(onnx, modelPath, options);
   const wrt = imported.selection.weights.map((w) => w.name);
   const coverage = opCoverage(onnx.graph, imported.model.opset, imported.output, wrt);

@@ -7,7 +7,7 @@ import { attrFloat, attrInt } from '../onnx/attrs.ts';
 import { Emitter } from '../autodiff/emit.ts';
 import { standardize } from '../autodiff/normalize.ts';
 import { inferFacts } from '../onnx/infer/facts.ts';
-import { GraphBuilder, attr } from '../onnx/builder.ts';
+import { GraphBuilder } from '../onnx/builder.ts';
 import { DataType, type Dim, type Graph, type Node, type ValueInfo } from '../onnx/ir.ts';
 
 type Pass = (graph: Graph, opset: number, outer: ValueInfo[]) => Graph;

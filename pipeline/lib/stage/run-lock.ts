@@ -3,7 +3,7 @@
 // process. A second one refuses, naming the holder; a lock whose processes are gone (on this
 // host) is taken over with a notice. Stages report progress in <run>/progress.json, which
 // `pipeline status` and `pipeline runs` show beside the lock.
-import { existsSync, linkSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
