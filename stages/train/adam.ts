@@ -1,7 +1,8 @@
 // torch.optim.Adam, written out (tfjs' Adam has no weight decay): coupled L2 first, then
 //   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
 //   w ← w − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + eps)
-// exactly in PyTorch's order of operations.
+// exactly in PyTorch's order of operations. With decoupled weight decay (torch.optim.AdamW)
+// g is the bare gradient and the weights shrink first: w ← w·(1 − lr·λ), then the update.
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface AdamOptions {
@@ -10,6 +11,8 @@ export interface AdamOptions {
   beta2: number;
   eps: number;
   weightDecay: number;
+  /** Weight decay as AdamW's decoupled shrink instead of Adam's coupled L2 (default false). */
+  decoupled?: boolean;
 }
 
 export interface AdamState {
@@ -35,7 +38,9 @@ export class Adam {
 
   /** One update of every parameter that has a gradient. */
   apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
-    const { lr, beta1, beta2, eps, weightDecay } = this.opts;
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = this.opts;
+    const coupled = decoupled ? 0 : weightDecay;
+    const shrink = decoupled ? 1 - lr * weightDecay : 1;
     const t = ++this.state.step;
     const stepSize = lr / (1 - beta1 ** t);
     const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
@@ -43,13 +48,14 @@ export class Adam {
       for (const [name, w] of Object.entries(params)) {
         const grad = grads[name];
         if (!grad) continue;
-        const g = weightDecay === 0 ? grad : tf.add(grad, tf.mul(w, weightDecay));
+        const g = coupled === 0 ? grad : tf.add(grad, tf.mul(w, coupled));
         const m = this.state.m[name]!;
         const v = this.state.v[name]!;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
-        w.assign(tf.sub(w, tf.mul(tf.div(m, denom), stepSize)));
+        const shrunk = shrink === 1 ? w : tf.mul(w, shrink);
+        w.assign(tf.sub(shrunk, tf.mul(tf.div(m, denom), stepSize)));
       }
     });
   }

@@ -60,8 +60,8 @@ await runStage(
       for (const f of ['checkpoints', OPTIMIZER, 'metrics.json', 'metrics.csv']) rmSync(ctx.out(f), { recursive: true, force: true });
     }
     ctx.writeJson('model.json', modelFile);
-    const adam = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.adam_eps, weightDecay: c.weight_decay };
-    const state = resumed?.state ?? { weights: initialWeights(params, c.seed) };
+    const adam = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.adam_eps, weightDecay: c.weight_decay, decoupled: c.optimizer === 'adamw' };
+    const state = resumed?.state ?? { weights: initialWeights(params, c.seed, c.init_gain) };
     const opened = await openEngine(c, { cfg, adam, seed: c.seed, batchSize: c.batch_size, train, test, state });
     const { engine } = opened;
     ctx.log(`engine: ${opened.engine.label} — ${opened.reason}`);

@@ -3,6 +3,7 @@
 //   L = mean over batch × positions of (pred − y)²     (pred: the network in train mode)
 //   g = ∇L + λ·w;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  t ← t + 1
 //   w ← w − (lr/(1−β1^t)) · m / (√v / √(1−β2^t) + eps)
+// (decoupled, AdamW: g = ∇L and w ← w·(1 − lr·λ) before the update)
 // — torch.optim.Adam with coupled L2 in the order of operations of stages/train/adam.ts
 // (the tfjs engine), bias corrections in float64 as there. The Adam moments and step count
 // are Loop state; the pre-update loss of every step is a scan output [K]. Minibatches come
@@ -93,11 +94,13 @@ export function buildTrainStepGraph(cfg: SeedModelConfig, adam: AdamOptions, bat
   const bc1 = u.op('Sub', [f64(1), u.op('Pow', [f64(adam.beta1), tD])]);
   const stepSize = toFloat(u.op('Div', [f64(adam.lr), bc1]));
   const sqrtBc2 = toFloat(u.op('Sqrt', [u.op('Sub', [f64(1), u.op('Pow', [f64(adam.beta2), tD])])]));
-  const g = adam.weightDecay === 0 ? grad : u.op('Add', [grad, u.op('Mul', [w, u.scalar(adam.weightDecay)])]);
+  const coupled = adam.decoupled ? 0 : adam.weightDecay;
+  const g = coupled === 0 ? grad : u.op('Add', [grad, u.op('Mul', [w, u.scalar(coupled)])]);
   const m2 = u.op('Add', [u.op('Mul', [m, u.scalar(adam.beta1)]), u.op('Mul', [g, u.scalar(1 - adam.beta1)])]);
   const v2 = u.op('Add', [u.op('Mul', [v, u.scalar(adam.beta2)]), u.op('Mul', [u.op('Mul', [g, g]), u.scalar(1 - adam.beta2)])]);
   const denom = u.op('Add', [u.op('Div', [u.op('Sqrt', [v2]), sqrtBc2]), u.scalar(adam.eps)]);
-  const w2 = u.op('Sub', [w, u.op('Mul', [u.op('Div', [m2, denom]), stepSize])]);
+  const shrunk = adam.decoupled && adam.weightDecay !== 0 ? u.op('Mul', [w, u.scalar(1 - adam.lr * adam.weightDecay)]) : w;
+  const w2 = u.op('Sub', [shrunk, u.op('Mul', [u.op('Div', [m2, denom]), stepSize])]);
   const body: Graph = { ...withGrad, nodes: [...withGrad.nodes, ...u.nodes] };
 
   const o = new GraphBuilder('train');
