@@ -5,7 +5,6 @@
 // PyTorch 2.13 on this 2-core CPU: 35–38 ms/step with 1 thread, 27 with 2 (FACTS.md).
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
-import type { SplitTensors } from '../schemas/dataset.ts';
 import type { Device } from '../pipeline/lib/onnx/ort.ts';
 
 const BATCH = 256;
@@ -26,21 +25,8 @@ function cases(device: Device): Case[] {
 }
 
 async function measure(engine: Case['engine'], arg: string, steps: number): Promise<void> {
-  const { generateDataset } = await import('../stages/generate/dataset.ts');
-  const { SEED_MODEL_CONFIG, seedParameters } = await import('../pipeline/lib/model/config.ts');
-  const { initialWeights } = await import('../stages/train/init.ts');
-  const cfg = { ...SEED_MODEL_CONFIG, dropout: DROPOUT };
-  const ds = generateDataset({ seed: 0, nSamples: 2000, seqLen: cfg.seqLen, trainFrac: 0.3 });
-  const split = (s: typeof ds.train): SplitTensors => ({ tokens: BigInt64Array.from(s.tokens, BigInt), targets: s.targets, n: s.n, seqLen: cfg.seqLen });
-  const setup = {
-    cfg,
-    adam: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 },
-    seed: 0,
-    batchSize: BATCH,
-    train: split(ds.train),
-    test: split(ds.test),
-    state: { weights: initialWeights(seedParameters(cfg), 0) },
-  };
+  const { benchSetup } = await import('./setup.ts');
+  const setup = benchSetup({ dropout: DROPOUT, batch: BATCH });
   let trainer;
   if (engine === 'tfjs') {
     const { initBackend } = await import('../pipeline/lib/tfjs/backend.ts');

@@ -21,6 +21,7 @@ interface Report {
   onnxruntime: { version: string; providers: Check[] };
   tfjs: { version: string; backends: Check[] };
   choices: { stage: string; uses?: string; reason?: string; error?: string }[];
+  subnormals: { normal_ms: number; subnormal_ms: number; penalised: boolean; flushed: boolean };
 }
 
 const byName = (checks: Check[], name: string): Check => checks.find((c) => c.name === name) ?? assert.fail(`no ${name} in ${JSON.stringify(checks)}`);
@@ -53,6 +54,12 @@ test('pipeline doctor --json: the CPU provider loads, CUDA as the stages find it
   assert.deepEqual(report.choices[1], { stage: 'estimate, sweep, calibration', uses: `onnxruntime on ${device.device}`, reason: device.reason });
   assert.equal(report.choices[2]?.stage, 'export');
   assert.match(report.choices[2]?.uses ?? '', /^tfjs on (tensorflow-gpu|tensorflow|wasm|cpu)$/);
+
+  // The subnormal probe: timed with them kept (in its child), flushed here.
+  const { normal_ms, subnormal_ms, penalised, flushed } = report.subnormals;
+  assert.ok(normal_ms > 0 && subnormal_ms > 0, JSON.stringify(report.subnormals));
+  assert.equal(penalised, subnormal_ms > 3 * normal_ms);
+  assert.equal(flushed, true);
 });
 
 test('pipeline doctor prints the same as text; --help explains it; a bad flag is a usage error', { timeout: 120_000 }, async (t) => {
@@ -64,6 +71,7 @@ test('pipeline doctor prints the same as text; --help explains it; a bad flag is
   assert.match(r.stdout, /^ {2}wasm {12}loads \(4\.22\.0\)$/m);
   assert.match(r.stdout, /^ {2}train {25}(onnxruntime on (cpu|cuda)|tfjs on \S+) — /m);
   if (!existsSync(cudaProviderPath())) assert.match(r.stdout, /^ {18}fix: npm run cuda12 +# for CUDA 12: /m);
+  assert.match(r.stdout, /^subnormal floats: this CPU (does not penalise subnormal floats|penalises subnormal floats \(\d+×\)): a 256×256 MatMul takes [\d.]+ ms on normal inputs, [\d.]+ ms on subnormal ones; onnxruntime sessions here flush them to zero$/m);
   assert.equal(r.stderr, '', 'onnxruntime logs nothing of its own');
 
   const help = await pipeline(['doctor', '--help'], artifacts);

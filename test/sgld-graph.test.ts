@@ -1,7 +1,7 @@
 // The SGLD step graph in onnxruntime, on a linear model small enough to differentiate by
 // hand: one step against the update rule of SPEC.md §4 with the noise off, then the noise
 // alone — its sequence per chain seed, independent of the other chains in the graph and
-// continued across Loop iterations and session.run calls.
+// continued across Loop iterations and session.run calls; a step from subnormal weights.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Pcg32 } from '../pipeline/lib/util/prng.ts';
@@ -134,6 +134,30 @@ test('SGLD steps without noise match the update rule computed by hand', T, async
   Array.from(out[IO.loss]!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - losses[i]!) <= 1e-5 * Math.max(1, Math.abs(losses[i]!)), `loss ${i}: ${v} vs ${losses[i]}`));
   const got = out[IO.paramsOut]!.data as Float32Array;
   w.flat().forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= 2e-5 * Math.max(1, Math.abs(v)), `weight ${i}: ${got[i]} vs ${v}`));
+});
+
+test('an SGLD step from subnormal weights is the step from zeros and leaves none (docs/subnormals.md)', T, async () => {
+  // nβ 0 and no noise: only the weight-decay shrink acts, which would keep a subnormal
+  // weight subnormal; flushed, it is 0, exactly as a weight that was 0.
+  const hyper: Hyper[] = [{ lr: 0.01, nbeta: 0, localization: 1, weightDecay: 0.5, noiseLevel: 0 }];
+  const start = randoms(P, rng);
+  const session = await createSession(buildSgldGraph(linear, shape(1, 3), [1]));
+  const step = async (subnormal: boolean) => {
+    const f = feeds([start], [start], hyper, [[[0, 3, 5]]], [[[1 / 3, 1 / 3, 1 / 3]]]);
+    // Every other weight set through its bits: a JavaScript store here would flush it.
+    for (const name of [IO.params, IO.w0, IO.malaPoint]) {
+      const b = new Uint32Array((f[name]!.data as Float32Array).buffer);
+      for (let p = 0; p < P; p += 2) b[p] = subnormal ? 0x00080000 : 0;
+    }
+    const out = (await runSession(session, f))[IO.paramsOut]!.data as Float32Array;
+    return new Uint32Array(out.buffer, out.byteOffset, out.length);
+  };
+  const fromSubnormal = await step(true);
+  const fromZero = await step(false);
+  await session.release();
+  assert.deepEqual(fromSubnormal, fromZero);
+  for (let p = 0; p < P; p += 2) assert.equal(fromSubnormal[p], 0, `weight ${p}`);
+  assert.ok(fromSubnormal.some((b) => b !== 0), 'the other weights moved');
 });
 
 test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its noise is scaled by √G', T, async () => {

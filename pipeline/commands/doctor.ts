@@ -11,6 +11,7 @@ import { parse, type Command } from '../command.ts';
 import { shorten, type Check } from '../doctor/check.ts';
 import { nvidiaDriver, providerChecks } from '../doctor/onnxruntime.ts';
 import { backendChecks } from '../doctor/tfjs.ts';
+import { subnormalLine, subnormalReport } from '../doctor/subnormals.ts';
 
 interface Choice {
   stage: string;
@@ -66,11 +67,15 @@ stages start them — and, for each that does not, why and the command that fixe
 \`npm run cuda12\` / \`npm run cuda13\` for onnxruntime's CUDA provider). Then which engine,
 device and backend train, estimate/sweep/calibration and export would choose under the
 default config (train.engine, train.backend, train.device, estimate.device = auto), by
-calling the functions those stages call. Exits 1 when a stage would have nothing to run on.
+calling the functions those stages call. Last, whether this CPU penalises arithmetic on
+subnormal floats (a ~100 ms MatMul probe in a child process) and whether onnxruntime
+sessions here flush them to zero (docs/subnormals.md). Exits 1 when a stage would have
+nothing to run on.
 
 Options:
   --json                print the same as JSON: platform, nvidia_driver, onnxruntime
-                        {version, providers}, tfjs {version, backends}, choices; each
+                        {version, providers}, tfjs {version, backends}, choices,
+                        subnormals {normal_ms, subnormal_ms, penalised, flushed}; each
                         provider or backend is {name, loads, version?, why?, fixes: [{command, note}]}
   -h, --help            this text`,
 
@@ -85,6 +90,7 @@ Options:
       onnxruntime: { version: ort.env.versions.common ?? 'unknown', providers: await providerChecks(driver) },
       tfjs: { version: tf.version_core, backends: await backendChecks() },
       choices: await choices(),
+      subnormals: await subnormalReport(),
     };
     const failed = report.choices.some((c) => c.error !== undefined);
     if (values.json) {
@@ -101,6 +107,8 @@ Options:
       '',
       'chosen under the default config (train.engine, train.backend, train.device, estimate.device = auto)',
       ...report.choices.map((c) => `  ${c.stage.padEnd(30)}${c.uses ? `${c.uses} — ${c.reason}` : `fails: ${c.error}`}`),
+      '',
+      `subnormal floats: ${subnormalLine(report.subnormals)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return failed ? 1 : 0;

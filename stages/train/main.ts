@@ -6,6 +6,7 @@ import { splitFromTensors } from '../../schemas/dataset.ts';
 import { Metrics, checkpointName, type MetricsRow, type ModelConfigFile } from '../../schemas/training.ts';
 import { VOCAB_SIZE } from '../generate/dataset.ts';
 import { sha256 } from '../../pipeline/lib/util/hash.ts';
+import { subnormalCounts } from '../../pipeline/lib/util/subnormals.ts';
 import { Progress } from '../../pipeline/lib/util/progress.ts';
 import { decodeSafetensors } from '../../pipeline/lib/util/safetensors.ts';
 import type { StageContext } from '../../pipeline/lib/stage/context.ts';
@@ -65,6 +66,9 @@ await runStage(
     const opened = await openEngine(c, { cfg, adam, seed: c.seed, batchSize: c.batch_size, train, test, state });
     const { engine } = opened;
     ctx.log(`engine: ${opened.engine.label} — ${opened.reason}`);
+    if (opened.runtime.subnormals !== 'flushed to zero') {
+      ctx.log('warning: subnormal floats are not flushed to zero on this thread; on CPUs that penalise them training slows as they appear (docs/subnormals.md)');
+    }
     Object.assign(ctx.runtime, opened.runtime, { engine_reason: opened.reason });
     Object.assign(ctx.tools, opened.tools);
     const rows = resumed?.rows ?? [];
@@ -118,6 +122,9 @@ await runStage(
     if (engine.liveTensors) ctx.results.live_tensors = { at_first_eval: tensorsAtFirstEval ?? null, at_end: engine.liveTensors() };
     const final = rows[rows.length - 1];
     if (final) ctx.results.final = final;
+    const opt = engine.optimizerState();
+    // Zero where flushing works (docs/subnormals.md), recorded in the manifest.
+    ctx.results.subnormal_values = { weights: subnormalCounts(engine.weights()).total, adam_m: subnormalCounts(opt.m).total, adam_v: subnormalCounts(opt.v).total };
     await engine.dispose();
   },
   { resumable: true },

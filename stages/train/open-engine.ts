@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../../schemas/config.ts';
-import type { Device } from '../../pipeline/lib/onnx/ort.ts';
+import { subnormalsFlushed, type Device } from '../../pipeline/lib/onnx/ort.ts';
 import { resolveDevice } from '../../pipeline/lib/sgld/device.ts';
 import { NATIVE_BACKENDS, initBackend, startFirst, type BackendInfo } from '../../pipeline/lib/tfjs/backend.ts';
 import type { TrainEngine, TrainSetup } from './engine.ts';
@@ -59,11 +59,18 @@ export async function chooseTrainRuntime(c: Pick<Config['train'], 'engine' | 'ba
 
 export async function openEngine(c: Config['train'], setup: TrainSetup): Promise<OpenedEngine> {
   const chosen = await chooseTrainRuntime(c);
-  if (chosen.engine === 'tfjs') return tfjsEngine(setup, chosen.backend, chosen.reason);
-  return {
-    engine: await OrtEngine.open(setup, { device: chosen.device, threads: c.threads, stepsPerRun: ORT_STEPS_PER_RUN }),
-    reason: `${chosen.reason}, ${c.threads} thread${c.threads === 1 ? '' : 's'}`,
-    runtime: { engine: 'onnxruntime', device: chosen.device },
-    tools: { 'onnxruntime-node': ort.env.versions.common ?? 'unknown' },
-  };
+  const opened: OpenedEngine =
+    chosen.engine === 'tfjs'
+      ? tfjsEngine(setup, chosen.backend, chosen.reason)
+      : {
+          engine: await OrtEngine.open(setup, { device: chosen.device, threads: c.threads, stepsPerRun: ORT_STEPS_PER_RUN }),
+          reason: `${chosen.reason}, ${c.threads} thread${c.threads === 1 ? '' : 's'}`,
+          runtime: { engine: 'onnxruntime', device: chosen.device },
+          tools: { 'onnxruntime-node': ort.env.versions.common ?? 'unknown' },
+        };
+  // Subnormals flushed on this thread (onnx/ort.ts): where the tfjs engine opened no session,
+  // this check's session is the one that sets the flags, before the first step.
+  const flushed = await subnormalsFlushed();
+  opened.runtime.subnormals = flushed.inputs && flushed.outputs ? 'flushed to zero' : 'kept';
+  return opened;
 }

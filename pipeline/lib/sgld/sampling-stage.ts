@@ -8,7 +8,7 @@ import { STAGE_KNOBS } from '../health/knobs.ts';
 import { printHealthWarnings } from '../health/print.ts';
 import { Progress } from '../util/progress.ts';
 import type { StageContext } from '../stage/context.ts';
-import type { Device } from '../onnx/ort.ts';
+import { subnormalsFlushed, type Device } from '../onnx/ort.ts';
 import { resolveDevice, type DeviceChoice } from './device.ts';
 import { chainStepsOf, divergenceWarning, resultHealth, runLlc, type LlcResult, type LlcSettings, type StartPoint } from './estimate-llc.ts';
 import type { SgldModel } from './sampled-model.ts';
@@ -59,6 +59,10 @@ export async function sampleStage(ctx: StageContext, model: SgldModel, data: Dat
   ctx.runtime.device = device;
   ctx.runtime.device_reason = reason;
   ctx.runtime.threads = SAMPLER_DEFAULTS.threads;
+  if (!queue) {
+    const flushed = await subnormalsFlushed();
+    ctx.runtime.subnormals = flushed.inputs && flushed.outputs ? 'flushed to zero' : 'kept';
+  }
   ctx.runtime.sampling_s = seconds;
   ctx.runtime.chain_steps_per_s = done / seconds;
   ctx.results.chain_steps = done;
