@@ -13,7 +13,6 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { seedParameters } from '../pipeline/lib/model/config.ts';
 import { SUBNORMALS_ENV, type Subnormals } from '../pipeline/lib/onnx/ort.ts';
 import { buildSeedModel } from '../pipeline/lib/model/seed-model.ts';
 import { flatParameters, seedSgldModel } from '../pipeline/lib/sgld/sampled-model.ts';

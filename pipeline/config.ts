@@ -113,6 +113,11 @@ function mergeFile(raw: Raw, path: string): Raw {
   return out;
 }
 
+/** One section of a shipped preset as the preset writes it (only the keys it sets). */
+export function presetSection(name: string, section: string): Record<string, unknown> {
+  return { ...(readConfigFile(presetFile(name))[section] ?? {}) };
+}
+
 export interface ConfigSources {
   preset?: string | undefined;
   file?: string | undefined;

@@ -9,7 +9,7 @@ import { codeChanges, codeFingerprint } from './lib/stage/code-fingerprint.ts';
 import { sha256 } from './lib/util/hash.ts';
 import { partialDir, readManifest, stageDir } from './lib/stage/run-dir.ts';
 import { activity, type RunLock } from './lib/stage/run-lock.ts';
-import { STAGES, STAGE_NAMES, stageScript, type StageName } from './lib/stage/registry.ts';
+import { STAGES, STAGE_NAMES, depsOf, stageScript, type StageName } from './lib/stage/registry.ts';
 import { changedKeys } from './config.ts';
 
 export type StageState = 'fresh' | 'stale' | 'missing' | 'running';
@@ -48,7 +48,7 @@ export function stageStatus(runDir: string, config: Config, stage: StageName, ea
   }
   if (manifest.schema_version === 1) reasons.push('made before code was tracked (manifest schema 1)');
   else reasons.push(...codeChanges(manifest.code, codeFingerprint(stageScript(stage))));
-  for (const dep of STAGES[stage].deps) {
+  for (const dep of depsOf(stage, config)) {
     const depStatus = earlier.get(dep);
     if (depStatus && depStatus.state !== 'fresh') {
       reasons.push(`upstream ${dep} is ${depStatus.state}`);

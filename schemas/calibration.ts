@@ -5,12 +5,14 @@ import { z } from 'zod';
 import { Divergence } from './estimate.ts';
 
 export const CALIBRATION_SCHEMA_ID = 'llc-pipeline/calibration';
-export const CALIBRATION_SCHEMA_VERSION = 1;
+/** Version 2: the checkpoint's training seed. */
+export const CALIBRATION_SCHEMA_VERSION = 2;
 
 export const Calibration = z
   .object({
     schema: z.literal(CALIBRATION_SCHEMA_ID),
     schema_version: z.literal(CALIBRATION_SCHEMA_VERSION),
+    checkpoint_seed: z.number().int().min(0),
     checkpoint_step: z.number().int().min(0),
     model: z.string(),
     lr: z.number().positive(),

@@ -6,11 +6,13 @@
 // init_loss), as estimates.json and health.json give it), with its standard error, and the
 // sweep recommends a point by a stated rule. Version 1's llc_final (the mean of the last 50
 // draws only) is not read: it disagreed with the λ̂ of health.json; rerun the sweep.
+// Version 3: the swept checkpoint's training seed, and a rule that cannot pick escaped
+// chains (stages/sweep/recommend.ts): each point's `escaped` verdict.
 import { z } from 'zod';
 import { Divergence } from './estimate.ts';
 
 export const SWEEP_SCHEMA_ID = 'llc-pipeline/sweep';
-export const SWEEP_SCHEMA_VERSION = 2;
+export const SWEEP_SCHEMA_VERSION = 3;
 
 export const SweepPoint = z
   .object({
@@ -33,6 +35,8 @@ export const SweepPoint = z
     diverged: z.array(Divergence),
     /** Why the point's chains fail the recommendation's health test; empty when they pass. */
     problems: z.array(z.string()),
+    /** Why its chains count as having escaped the basin of w₀ (recommend.ts), or null. */
+    escaped: z.string().nullable(),
     /** Whether its λ̂ agrees with that of the next smaller ε at the same nβ (both healthy);
      * null where that comparison cannot be made. */
     plateau: z.boolean().nullable(),
@@ -57,7 +61,8 @@ export const Sweep = z
   .object({
     schema: z.literal(SWEEP_SCHEMA_ID),
     schema_version: z.literal(SWEEP_SCHEMA_VERSION),
-    /** Training step of the swept checkpoint and its model file in the export stage. */
+    /** Training seed and step of the swept checkpoint and its model file in the export stage. */
+    checkpoint_seed: z.number().int().min(0),
     checkpoint_step: z.number().int().min(0),
     model: z.string(),
     /** nβ₀ = m / ln m, the centre of the nβ grid. */
@@ -65,6 +70,8 @@ export const Sweep = z
     epsilons: z.array(z.number().positive()),
     nbetas: z.array(z.number().positive()),
     localization: z.number(),
+    /** The loss of the best constant prediction on the sampled data: where escaped chains sit. */
+    trivial_loss: z.number(),
     num_chains: z.number().int().positive(),
     num_draws: z.number().int().positive(),
     device: z.enum(['cpu', 'cuda']),

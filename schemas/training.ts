@@ -1,5 +1,5 @@
-// The train stage's artifacts:
-//   model.json                        the model's hyper-parameters (SeedModelConfig)
+// The train stage's artifacts: model.json (the model's hyper-parameters, SeedModelConfig) and,
+// per training seed s of train.seeds, under seed-<s>/:
 //   checkpoints/step-NNNNNN.safetensors  all weights, PyTorch state_dict names
 //   metrics.json / metrics.csv        MSE and MAE on the full train and test sets per eval
 //   optimizer.safetensors             Adam moments at the last step (resume / continue)
@@ -38,17 +38,46 @@ export type MetricsRow = z.infer<typeof MetricsRow>;
 export const Metrics = z
   .object({
     schema: z.literal('llc-pipeline/training-metrics'),
-    schema_version: z.literal(1),
+    schema_version: z.literal(2),
+    /** The training seed (train.seeds) these rows belong to. */
+    seed: z.number().int().min(0),
     backend: z.string(),
     rows: z.array(MetricsRow),
   })
   .strict();
 export type Metrics = z.infer<typeof Metrics>;
 
-export const checkpointName = (step: number) => `checkpoints/step-${String(step).padStart(6, '0')}.safetensors`;
-export const CHECKPOINT_PATTERN = /^checkpoints\/step-(\d{6,})\.safetensors$/;
+/** The folder of one training seed's artifacts, in train and in every stage after it. */
+export const seedDir = (seed: number) => `seed-${seed}`;
+export const SEED_DIR_PATTERN = /^seed-(\d+)\//;
 
-/** The steps at which training writes a checkpoint. */
-export function checkpointSteps(steps: number, every: number): number[] {
+export const checkpointName = (seed: number, step: number) => `${seedDir(seed)}/checkpoints/step-${String(step).padStart(6, '0')}.safetensors`;
+/** Groups: the seed, the step. */
+export const CHECKPOINT_PATTERN = /^seed-(\d+)\/checkpoints\/step-(\d{6,})\.safetensors$/;
+export const metricsName = (seed: number, ext: 'json' | 'csv') => `${seedDir(seed)}/metrics.${ext}`;
+export const optimizerName = (seed: number) => `${seedDir(seed)}/optimizer.safetensors`;
+
+/** The export stage's model of a checkpoint. */
+export const modelName = (seed: number, step: number) => `${seedDir(seed)}/models/step-${String(step).padStart(6, '0')}.onnx`;
+/** Groups: the seed, the step. */
+export const MODEL_PATTERN = /^seed-(\d+)\/models\/step-(\d{6,})\.onnx$/;
+
+/** The steps at which training writes a checkpoint: every `every` steps or, with `log` > 0,
+ * `log` steps log-spaced from `every` to the last step (rounded, repeats dropped), dense where
+ * training changes fastest. */
+export function checkpointSteps(steps: number, every: number, log = 0): number[] {
+  if (log <= 0) return multiples(steps, every);
+  if (every >= steps || log === 1) return [steps];
+  const out = Array.from({ length: log }, (_, k) => Math.round(every * (steps / every) ** (k / (log - 1))));
+  return [...new Set(out)];
+}
+
+/** The steps at which training evaluates: every eval_every steps, and at every checkpoint
+ * (so that each checkpoint's λ̂ has its train and test error beside it). */
+export function evaluationSteps(steps: number, evalEvery: number, checkpoints: readonly number[]): number[] {
+  return [...new Set([...multiples(steps, evalEvery), ...checkpoints])].sort((a, b) => a - b);
+}
+
+function multiples(steps: number, every: number): number[] {
   return Array.from({ length: Math.floor(steps / every) }, (_, i) => (i + 1) * every);
 }

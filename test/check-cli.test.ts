@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigSchema } from '../schemas/config.ts';
 import { ESTIMATES_SCHEMA_ID, ESTIMATES_SCHEMA_VERSION, type Estimates } from '../schemas/estimate.ts';
+import { MODEL_PATTERN } from '../schemas/training.ts';
 import type { EstimateHealth } from '../schemas/health.ts';
 import type { Manifest } from '../schemas/manifest.ts';
 import { estimateHealth, healthFile } from '../pipeline/lib/health/estimate-health.ts';
@@ -15,8 +16,8 @@ import { sha256 } from '../pipeline/lib/util/hash.ts';
 import { decodeSafetensors, encodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
 import { pipeline, tempDir } from './helpers/cli.ts';
 
-const TINY = ['generate.n_samples=300', 'train.steps=20', 'train.checkpoint_every=10', 'train.eval_every=10', 'train.batch_size=32'].flatMap((s) => ['--set', s]);
-const CKPT = 'train/checkpoints/step-000010.safetensors';
+const TINY = ['generate.n_samples=300', 'generate.train_frac=0.3', 'train.seeds=[0]', 'train.log_checkpoints=0', 'train.steps=20', 'train.checkpoint_every=10', 'train.eval_every=10', 'train.batch_size=32'].flatMap((s) => ['--set', s]);
+const CKPT = 'train/seed-0/checkpoints/step-000010.safetensors';
 
 let clean: string;
 
@@ -71,30 +72,30 @@ test('one flipped byte in a checkpoint fails, naming the checkpoint', async (t) 
 
 test('a deleted output and a wrong input hash both fail, each naming its file', async (t) => {
   const { root, run } = copy(t);
-  rmSync(join(run, 'export/models/step-000020.onnx'));
+  rmSync(join(run, 'export/seed-0/models/step-000020.onnx'));
   editManifest(join(run, 'export/manifest.json'), (m) => {
     m.inputs[CKPT]!.sha256 = '0'.repeat(64);
   });
   const r = await check(root);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^error: export\/models\/step-000020\.onnx: missing, though export\/manifest\.json lists it$/m);
+  assert.match(r.stdout, /^error: export\/seed-0\/models\/step-000020\.onnx: missing, though export\/manifest\.json lists it$/m);
   assert.match(r.stdout, new RegExp(`^error: export/manifest.json: input ${CKPT} was read with sha256 000000000000…, but train/manifest.json records`, 'm'));
 });
 
 test('a NaN in a checkpoint, with its hash updated in the manifest, fails on the NaN', async (t) => {
   const { root, run } = copy(t);
-  const path = join(run, 'train/checkpoints/step-000020.safetensors');
+  const path = join(run, 'train/seed-0/checkpoints/step-000020.safetensors');
   const { tensors, metadata } = decodeSafetensors(readFileSync(path));
   (tensors['fc.weight']!.data as Float32Array)[3] = Number.NaN;
   const bytes = encodeSafetensors(tensors, metadata);
   writeFileSync(path, bytes);
   editManifest(join(run, 'train/manifest.json'), (m) => {
-    m.outputs['checkpoints/step-000020.safetensors'] = { sha256: sha256(bytes), bytes: bytes.length };
+    m.outputs['seed-0/checkpoints/step-000020.safetensors'] = { sha256: sha256(bytes), bytes: bytes.length };
   });
   const r = await check(root);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^error: train\/checkpoints\/step-000020\.safetensors: tensor "fc\.weight" holds NaN at \[0, 3\]$/m);
-  assert.doesNotMatch(r.stdout, /^error: train\/checkpoints\/step-000020\.safetensors: sha256/m);
+  assert.match(r.stdout, /^error: train\/seed-0\/checkpoints\/step-000020\.safetensors: tensor "fc\.weight" holds NaN at \[0, 3\]$/m);
+  assert.doesNotMatch(r.stdout, /^error: train\/seed-0\/checkpoints\/step-000020\.safetensors: sha256/m);
 });
 
 test('dataset values out of range, a missing upstream manifest and leftovers are all reported', async (t) => {
@@ -117,23 +118,23 @@ test('dataset values out of range, a missing upstream manifest and leftovers are
 /** Writes a finished estimate stage by hand, as the stage would (manifest included), with
  * 2 chains × 8 draws per model; `damage` may change its files first. */
 function writeEstimate(run: string, damage: (files: Map<string, Uint8Array>, estimates: Estimates) => void = () => {}): void {
-  const settings = { ...ConfigSchema.parse({}).estimate, num_chains: 2, num_draws: 8 };
+  const settings = { ...ConfigSchema.parse({}).estimate, lr: 1e-3, nbeta: 2, num_chains: 2, num_draws: 8, ordering_checkpoints: 0 };
   const exported = JSON.parse(readFileSync(join(run, 'export/manifest.json'), 'utf8')) as Manifest;
-  const models = Object.keys(exported.outputs).filter((f) => f.startsWith('models/'));
+  const models = Object.keys(exported.outputs).filter((f) => MODEL_PATTERN.test(f));
   const files = new Map<string, Uint8Array>();
   const health: EstimateHealth[] = [];
-  const estimates: Estimates = { schema: ESTIMATES_SCHEMA_ID, schema_version: ESTIMATES_SCHEMA_VERSION, settings, device: 'cpu', checkpoints: [] };
+  const estimates: Estimates = { schema: ESTIMATES_SCHEMA_ID, schema_version: ESTIMATES_SCHEMA_VERSION, settings, sampler_point: { lr: 1e-3, nbeta: 2, source: 'estimate.lr, estimate.nbeta' }, device: 'cpu', checkpoints: [], ordering: null };
   for (const model of models) {
     const step = Number(/step-(\d+)/.exec(model)![1]);
-    const trace = `traces/step-${String(step).padStart(6, '0')}.safetensors`;
+    const trace = `seed-0/traces/step-${String(step).padStart(6, '0')}.safetensors`;
     const loss = Float32Array.from({ length: 16 }, (_, i) => 0.1 + 0.001 * Math.sin(i));
     const llc = loss.map((l) => 2 * (l - 0.1));
     const perDraw = Float32Array.from({ length: 8 }, (_, d) => (llc[d]! + llc[8 + d]!) / 2);
     files.set(trace, encodeSafetensors({ loss: { dtype: 'F32', shape: [2, 8], data: loss }, llc: { dtype: 'F32', shape: [2, 8], data: llc }, llc_mean: { dtype: 'F32', shape: [8], data: perDraw }, llc_std: { dtype: 'F32', shape: [8], data: perDraw } }));
-    estimates.checkpoints.push({ step, model, llc_mean: 0.001, llc_std: 0.0001, llc_per_chain: [0.001, 0.001], init_loss: 0.1, nbeta: 2, diverged: [], trace });
-    const weights = decodeSafetensors(readFileSync(join(run, `train/checkpoints/step-${String(step).padStart(6, '0')}.safetensors`))).tensors;
+    estimates.checkpoints.push({ seed: 0, step, model, llc_mean: 0.001, llc_std: 0.0001, llc_per_chain: [0.001, 0.001], init_loss: 0.1, nbeta: 2, diverged: [], trace });
+    const weights = decodeSafetensors(readFileSync(join(run, `train/seed-0/checkpoints/step-${String(step).padStart(6, '0')}.safetensors`))).tensors;
     const w0 = Float32Array.from(Object.values(weights).flatMap((t) => Array.from(t.data as Float32Array)));
-    health.push(estimateHealth({ label: `checkpoint step ${step}`, chains: 2, draws: 8, loss, llc, diverged: [], llcMean: 0.001, lr: settings.lr, noiseLevel: settings.noise_level, weights: w0 }));
+    health.push(estimateHealth({ label: `seed 0, checkpoint step ${step}`, chains: 2, draws: 8, loss, llc, diverged: [], llcMean: 0.001, lr: settings.lr, noiseLevel: settings.noise_level, weights: w0 }));
   }
   damage(files, estimates);
   files.set('estimates.json', Buffer.from(JSON.stringify(estimates)));
@@ -162,7 +163,7 @@ function nanInChain1(files: Map<string, Uint8Array>, trace: string): void {
 }
 
 test('estimate traces: NaN only in a chain marked diverged, one estimate per model', async (t) => {
-  const trace = 'traces/step-000010.safetensors';
+  const trace = 'seed-0/traces/step-000010.safetensors';
   const { root: good, run: goodRun } = copy(t);
   writeEstimate(goodRun, (files, est) => {
     nanInChain1(files, trace);
@@ -179,7 +180,7 @@ test('estimate traces: NaN only in a chain marked diverged, one estimate per mod
   });
   const r = await check(bad);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^error: estimate\/traces\/step-000010\.safetensors: tensor "loss" holds NaN at \[1, 5\], but chain 1 is not marked diverged$/m);
-  assert.match(r.stdout, /^error: estimate\/estimates\.json: has no estimate for export\/models\/step-000020\.onnx$/m);
+  assert.match(r.stdout, /^error: estimate\/seed-0\/traces\/step-000010\.safetensors: tensor "loss" holds NaN at \[1, 5\], but chain 1 is not marked diverged$/m);
+  assert.match(r.stdout, /^error: estimate\/estimates\.json: has no estimate for export\/seed-0\/models\/step-000020\.onnx$/m);
   assert.match(r.stdout, /^error: estimate\/health\.json: holds 2 estimates, the stage made 1$/m);
 });

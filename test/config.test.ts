@@ -5,23 +5,49 @@ import { test } from 'node:test';
 import { ConfigError, applySets, resolveConfig, validateConfig } from '../pipeline/config.ts';
 import { tempDir } from './helpers/cli.ts';
 
-test('defaults are those of SPEC.md', () => {
+test("the defaults are the learning run's; --preset notebook gives SPEC.md's settings exactly", () => {
   const c = validateConfig({});
   assert.equal(c.generate.n_samples, 2000);
-  assert.equal(c.generate.train_frac, 0.3);
-  assert.equal(c.train.steps, 50000);
-  assert.equal(c.train.batch_size, 256);
-  assert.equal(c.train.lr, 0.01);
-  assert.equal(c.train.weight_decay, 0.1);
-  assert.equal(c.train.eval_every, 500);
-  assert.equal(c.estimate.lr, 1e-3);
-  assert.equal(c.estimate.nbeta, 2.0);
-  assert.equal(c.estimate.localization, 5.0);
-  assert.equal(c.estimate.num_chains, 1);
-  assert.equal(c.estimate.num_draws, 75);
-  assert.equal(c.calibration.lr, 0.03);
-  assert.equal(c.calibration.num_draws, 1500);
-  assert.equal(c.sweep.epsilon_samples, 5);
+  assert.equal(c.generate.train_frac, 0.015);
+  assert.deepEqual(c.train.seeds, [0, 1, 2]);
+  assert.equal(c.train.steps, 3000);
+  assert.equal(c.train.optimizer, 'adamw');
+  assert.equal(c.train.init_gain, 8);
+  assert.equal(c.estimate.lr, 'sweep');
+  assert.equal(c.estimate.nbeta, 'sweep');
+
+  const n = resolveConfig({}, { preset: 'notebook' });
+  assert.equal(n.generate.n_samples, 2000);
+  assert.equal(n.generate.train_frac, 0.3);
+  assert.deepEqual(n.train.seeds, [0]);
+  assert.equal(n.train.steps, 50000);
+  assert.equal(n.train.batch_size, 256);
+  assert.equal(n.train.lr, 0.01);
+  assert.equal(n.train.optimizer, 'adam');
+  assert.equal(n.train.weight_decay, 0.1);
+  assert.equal(n.train.init_gain, 2);
+  assert.equal(n.train.dropout, 0.1);
+  assert.equal(n.train.eval_every, 500);
+  assert.equal(n.train.checkpoint_every, 500);
+  assert.equal(n.estimate.lr, 1e-3);
+  assert.equal(n.estimate.nbeta, 2.0);
+  assert.equal(n.estimate.localization, 5.0);
+  assert.equal(n.estimate.num_chains, 1);
+  assert.equal(n.estimate.num_draws, 75);
+  assert.equal(n.estimate.num_burnin_steps, 0);
+  assert.equal(n.estimate.batch_size, 256);
+  assert.equal(n.calibration.lr, 0.03);
+  assert.equal(n.calibration.nbeta, 2.0);
+  assert.equal(n.calibration.localization, 5.0);
+  assert.equal(n.calibration.num_draws, 1500);
+  assert.deepEqual([n.sweep.min_epsilon, n.sweep.max_epsilon, n.sweep.epsilon_samples, n.sweep.beta_samples, n.sweep.min_nbeta, n.sweep.max_nbeta], [3e-5, 0.3, 5, 5, 'auto', 'auto']);
+  assert.deepEqual([n.sweep.localization, n.sweep.num_chains, n.sweep.num_draws, n.sweep.num_burnin_steps, n.sweep.num_steps_bw_draws], [5, 2, 500, 0, 1]);
+});
+
+test('a config written with train.seed (before train.seeds) reads as a list of one', () => {
+  assert.deepEqual(validateConfig({ train: { seed: 7 } }).train.seeds, [7]);
+  assert.throws(() => resolveConfig({}, { sets: ['train.seeds=[1,1]'] }), /train\.seeds = \[1,1\]: seeds must differ/);
+  assert.throws(() => resolveConfig({}, { sets: ['train.seeds=[]'] }), /train\.seeds = \[\]: needs at least one seed/);
 });
 
 test('--set parses numbers and strings and rejects unknown keys', () => {
@@ -46,7 +72,8 @@ test('bad values name the key, the value and what is allowed', () => {
   assert.match(bad(['generate.train_frac=1.5']), /generate\.train_frac = 1\.5/);
   assert.match(bad(['train.backend=gpu']), /train\.backend = "gpu".*one of auto/);
   assert.match(bad(['train.n_heads=5']), /train\.d_model.*divisible by train\.n_heads/);
-  assert.match(bad(['train.batch_size=700']), /train\.batch_size.*larger than the 600 training samples/);
+  assert.match(bad(['train.batch_size=700']), /train\.batch_size.*larger than the 30 training samples/);
+  assert.match(bad(['estimate.lr=fast']), /estimate\.lr = "fast".*'sweep' for the sweep's recommended ε/);
 });
 
 test('config files (JSON and YAML) apply over the base, then --set', (t) => {
@@ -66,9 +93,9 @@ test('config files (JSON and YAML) apply over the base, then --set', (t) => {
 test('presets apply before --config and --set; an unknown preset is named', () => {
   const c = resolveConfig({}, { preset: 'smoke', sets: ['train.steps=7'] });
   assert.equal(c.train.steps, 7);
-  assert.equal(c.train.checkpoint_every, 50);
-  assert.equal(resolveConfig({}, { preset: 'smoke' }).train.steps, 300);
-  assert.throws(() => resolveConfig({}, { preset: 'quick' }), /--preset quick: no such preset \(presets: smoke\)/);
+  assert.equal(c.train.log_checkpoints, 6);
+  assert.equal(resolveConfig({}, { preset: 'smoke' }).train.steps, 600);
+  assert.throws(() => resolveConfig({}, { preset: 'quick' }), /--preset quick: no such preset \(presets: notebook, smoke\)/);
 });
 
 test("a preset applied to an existing run fills in what still holds the default and keeps what an earlier --set chose, saying so", () => {
@@ -77,7 +104,7 @@ test("a preset applied to an existing run fills in what still holds the default 
   const notes: string[] = [];
   const c = resolveConfig(saved, { preset: 'smoke' }, (m) => notes.push(m));
   assert.equal(c.estimate.num_draws, 200);
-  assert.equal(c.train.steps, 300);
+  assert.equal(c.train.steps, 600);
   assert.equal(c.estimate.num_chains, 2);
   assert.deepEqual(notes, ['--preset smoke leaves estimate.num_draws = 200, set earlier in this run, in place of its 30 (--set estimate.num_draws=… changes it)']);
   // --config and --set still override the saved value.

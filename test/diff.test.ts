@@ -23,17 +23,19 @@ test('pipeline diff: config differences, metric deltas and overlaid curves of tw
   const r = await pipeline(['diff', 'a', 'b', '--json', '--out', out], root);
   assert.equal(r.code, 0, r.stderr);
   const facts = JSON.parse(r.stdout) as Facts;
-  assert.deepEqual(facts.config, [{ key: 'train.lr', a: 0.01, b: 0.02 }]);
+  assert.deepEqual(facts.config, [{ key: 'train.lr', a: 0.001, b: 0.02 }]);
   assert.deepEqual([facts.a.missing, facts.b.missing], [[], []]);
-  const final = (run: string) => JSON.parse(readFileSync(join(root, run, 'train', 'metrics.json'), 'utf8')).rows.at(-1);
-  const mae = facts.metrics.find((m) => m.metric === 'final test MAE')!;
-  assert.deepEqual([mae.a, mae.b], [final('a').test_mae, final('b').test_mae]);
+  // Two training seeds: the mean of their final test MAE, and each seed's own.
+  const final = (run: string, seed: number) => JSON.parse(readFileSync(join(root, run, 'train', `seed-${seed}`, 'metrics.json'), 'utf8')).rows.at(-1);
+  const mae = facts.metrics.find((m) => m.metric === 'final test MAE, mean over seeds')!;
+  assert.deepEqual([mae.a, mae.b], [(final('a', 0).test_mae + final('a', 1).test_mae) / 2, (final('b', 0).test_mae + final('b', 1).test_mae) / 2]);
+  assert.equal(facts.metrics.find((m) => m.metric === 'final test MAE, seed 1')!.a, final('a', 1).test_mae);
   assert.equal(mae.delta, mae.b! - mae.a!);
   const llc = (run: string) => JSON.parse(readFileSync(join(root, run, 'estimate', 'estimates.json'), 'utf8')).checkpoints.at(-1).llc_mean;
-  const last = facts.metrics.find((m) => m.metric === 'λ̂ at step 40')!;
+  const last = facts.metrics.find((m) => m.metric === 'λ̂ at seed 1 step 40')!;
   assert.deepEqual([last.a, last.b], [llc('a'), llc('b')]);
   // A λ̂'s delta comes with its standard error: each run's from health.json, combined as independent.
-  const se = (run: string) => JSON.parse(readFileSync(join(root, run, 'estimate', 'health.json'), 'utf8')).estimates.find((e: { label: string }) => e.label === 'checkpoint step 40').llc_se;
+  const se = (run: string) => JSON.parse(readFileSync(join(root, run, 'estimate', 'health.json'), 'utf8')).estimates.find((e: { label: string }) => e.label === 'seed 1, checkpoint step 40').llc_se;
   assert.deepEqual([last.se_a, last.se_b], [se('a'), se('b')]);
   assert.ok(last.se_a! > 0 && last.se_b! > 0);
   assert.equal(last.delta_se, Math.hypot(se('a'), se('b')));
@@ -42,10 +44,10 @@ test('pipeline diff: config differences, metric deltas and overlaid curves of tw
 
   // The page: the changed key, and each chart carrying both runs.
   const page = readFileSync(out, 'utf8');
-  assert.ok(page.includes('<td><code>train.lr</code></td><td>0.01</td><td>0.02</td>'));
+  assert.ok(page.includes('<td><code>train.lr</code></td><td>0.001</td><td>0.02</td>'));
   const figures = [...page.matchAll(/<figure id="chart-([\w-]+)"[\s\S]*?<script type="application\/json" class="vega-spec">([\s\S]*?)<\/script>/g)];
   assert.deepEqual(figures.map((f) => f[1]), ['diff-mae', 'diff-loss', 'diff-llc', 'diff-sweep']);
-  for (const [, name, spec] of figures) assert.ok(spec!.includes('"A: a"') && spec!.includes('"B: b"'), `chart ${name} lacks a run`);
+  for (const [, name, spec] of figures) assert.ok(/"A: a( seed 0)?"/.test(spec!) && /"B: b( seed 0)?"/.test(spec!), `chart ${name} lacks a run`);
   // The sweep's λ̂ over both runs on one log or symmetric-log axis (it spans the decades of nβ), λ̂/nβ linear.
   const finals = ['a', 'b'].flatMap((run) => JSON.parse(readFileSync(join(root, run, 'sweep', 'sweep.json'), 'utf8')).points.flatMap((pt: { llc_mean: number | null }) => (pt.llc_mean === null ? [] : [pt.llc_mean])));
   const scale = finals.every((v) => v > 0) ? 'log scale' : 'symmetric log scale: linear within ±';
@@ -59,11 +61,11 @@ test('pipeline diff: config differences, metric deltas and overlaid curves of tw
   assert.equal(partial.code, 0, partial.stderr);
   const p = JSON.parse(partial.stdout) as Facts;
   assert.equal(p.b.run, 'c');
-  assert.deepEqual(p.b.missing, ['export', 'estimate', 'sweep', 'calibration']);
+  assert.deepEqual(p.b.missing, ['export', 'sweep', 'estimate', 'calibration']);
   assert.equal(p.metrics.find((m) => m.metric === 'calibration λ̂')!.b, null);
-  assert.notEqual(p.metrics.find((m) => m.metric === 'final test MAE')!.b, null);
+  assert.notEqual(p.metrics.find((m) => m.metric === 'final test MAE, mean over seeds')!.b, null);
   assert.equal(html.code, 0, html.stderr);
-  assert.match(readFileSync(join(root, 'a-vs-c.html'), 'utf8'), /export, estimate, sweep, calibration not run/);
+  assert.match(readFileSync(join(root, 'a-vs-c.html'), 'utf8'), /export, sweep, estimate, calibration not run/);
 
   // One clear line for each mistake.
   const [one, nope, help] = await Promise.all([pipeline(['diff', 'a'], root), pipeline(['diff', 'a', 'nope'], root), pipeline(['diff', '--help'], root)]);

@@ -1,5 +1,6 @@
 // The estimate stage on a run built by hand from the fixture: generate's training split and
-// export's model.json + models/step-NNNNNN.onnx (the fixture weights at two "steps").
+// export's model.json + seed-0/models/step-NNNNNN.onnx (the fixture weights at two "steps");
+// with estimate.lr = sweep, a sweep.json written by hand as the sweep stage would.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,13 +61,13 @@ function fixtureRun(t: { after(fn: () => void): void }): string {
   const halved = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.map((w) => w / 2)]));
   writeStage(runDir, 'export', {
     'model.json': JSON.stringify({ schema: 'llc-pipeline/model-config', schema_version: 1, ...cfg }),
-    'models/step-000500.onnx': encodeModel(buildSeedModel(cfg, { training: false, weights: halved })),
-    'models/step-005500.onnx': encodeModel(buildSeedModel(cfg, { training: false, weights })),
+    'seed-0/models/step-000500.onnx': encodeModel(buildSeedModel(cfg, { training: false, weights: halved })),
+    'seed-0/models/step-005500.onnx': encodeModel(buildSeedModel(cfg, { training: false, weights })),
   });
   return runDir;
 }
 
-const SETTINGS = { num_chains: 3, num_draws: 6, num_burnin_steps: 2, num_steps_bw_draws: 2, nbeta: 'auto', device: 'cpu' };
+const SETTINGS = { lr: 1e-3, localization: 5, batch_size: 256, num_chains: 3, num_draws: 6, num_burnin_steps: 2, num_steps_bw_draws: 2, nbeta: 'auto', device: 'cpu' };
 
 /** Runs the estimate stage's work into a fresh folder of the run; returns the folder and context. */
 async function runEstimate(runDir: string, settings: Record<string, unknown>, folder = 'estimate.partial'): Promise<{ work: string; ctx: StageContext }> {
@@ -95,7 +96,10 @@ test('estimate: λ̂ per exported checkpoint, traces, divergence-free on the fix
     assert.deepEqual(trace.llc_std!.shape, [6]);
   }
   assert.ok(Math.abs(result.checkpoints[1]!.init_loss - 0.0359) < 0.003, `init_loss at step 5500: ${result.checkpoints[1]!.init_loss}`);
-  assert.equal(ctx.inputs['export/models/step-005500.onnx']?.sha256, sha256(readFileSync(join(runDir, 'export/models/step-005500.onnx'))));
+  assert.equal(ctx.inputs['export/seed-0/models/step-005500.onnx']?.sha256, sha256(readFileSync(join(runDir, 'export/seed-0/models/step-005500.onnx'))));
+  assert.deepEqual(result.sampler_point, { lr: 1e-3, nbeta: 256 / Math.log(256), source: 'ε from estimate.lr; nβ = m/ln m (estimate.nbeta = auto)' });
+  assert.equal(result.ordering, null);
+  assert.ok(!Object.keys(ctx.inputs).some((k) => k.startsWith('sweep/')), 'read the sweep without needing it');
   assert.equal(ctx.runtime.device, 'cpu');
   assert.ok((ctx.runtime.chain_steps_per_s as number) > 0);
 });
@@ -118,7 +122,7 @@ test('estimate.restrict: λ̂ per group beside the whole model\'s, which the gro
   for (const g of groups) {
     assert.deepEqual(g.checkpoints.map((c) => c.step), [500, 5500]);
     g.checkpoints.forEach((c, i) => {
-      assert.equal(c.trace, `traces/step-${String(c.step).padStart(6, '0')}-${g.group}.safetensors`);
+      assert.equal(c.trace, `seed-0/traces/step-${String(c.step).padStart(6, '0')}-${g.group}.safetensors`);
       assert.ok(c.llc_mean !== null && Number.isFinite(c.llc_mean));
       // The same loss at w₀, measured on the group's own minibatches.
       assert.ok(Math.abs(c.init_loss / withGroups.checkpoints[i]!.init_loss - 1) < 0.1, `init_loss ${c.init_loss} vs ${withGroups.checkpoints[i]!.init_loss}`);
@@ -127,7 +131,7 @@ test('estimate.restrict: λ̂ per group beside the whole model\'s, which the gro
     });
   }
   const health = JSON.parse(readFileSync(join(work, 'health.json'), 'utf8')) as { estimates: { label: string }[] };
-  assert.deepEqual(health.estimates.map((e) => e.label).slice(2), ['checkpoint step 500, group attn0', 'checkpoint step 5500, group attn0', 'checkpoint step 500, group head', 'checkpoint step 5500, group head']);
+  assert.deepEqual(health.estimates.map((e) => e.label).slice(2), ['seed 0, checkpoint step 500, group attn0', 'seed 0, checkpoint step 5500, group attn0', 'seed 0, checkpoint step 500, group head', 'seed 0, checkpoint step 5500, group head']);
   await assert.rejects(runEstimate(runDir, { ...SETTINGS, restrict: { typo: ['layer.0.*'] } }, 'bad.partial'), /estimate\.restrict\.typo: "layer\.0\.\*" matches no parameter/);
 });
 
@@ -140,4 +144,74 @@ test('estimate.params / estimate.freeze choose the weights every chain samples',
   for (const c of result.checkpoints) assert.ok(c.llc_mean !== null && Number.isFinite(c.llc_mean));
   await assert.rejects(runEstimate(runDir, { ...SETTINGS, freeze: ['*'] }, 'none.partial'), /estimate\.params: no parameter is left to sample once estimate\.freeze applies/);
   await assert.rejects(runEstimate(runDir, { ...SETTINGS, freeze: ['nope.*'] }, 'typo.partial'), /estimate\.freeze: "nope\.\*" matches no parameter/);
+});
+
+/** A sweep.json as the sweep stage writes it: a 2 × 2 grid on the step-5500 checkpoint, its
+ * recommended point (i, j) = (1, 0) or none, every other point usable unless listed. */
+function writeSweep(runDir: string, recommended: boolean, unusable: string[] = []): void {
+  const points = [0, 1].flatMap((i) =>
+    [0, 1].map((j) => ({
+      i,
+      j,
+      epsilon: [3e-4, 1e-3][i]!,
+      nbeta: [20, 50][j]!,
+      llc_mean: 1,
+      llc_std: 0.1,
+      llc_se: 0.05,
+      llc_per_chain: [1, 1],
+      llc_over_nbeta: 0.05,
+      init_loss: 0.036,
+      diverged: [],
+      problems: unusable.includes(`${i},${j}`) ? ['split-R̂ 1.5 > 1.1'] : [],
+      escaped: null,
+      plateau: i === 1 ? true : null,
+      trace: `traces/eps-${i}-nbeta-${j}.safetensors`,
+    })),
+  );
+  const sweep = {
+    schema: 'llc-pipeline/sweep',
+    schema_version: 3,
+    checkpoint_seed: 0,
+    checkpoint_step: 5500,
+    model: 'seed-0/models/step-005500.onnx',
+    nbeta0: 46.2,
+    epsilons: [3e-4, 1e-3],
+    nbetas: [20, 50],
+    localization: 5,
+    trivial_loss: 0.06,
+    num_chains: 2,
+    num_draws: 10,
+    device: 'cpu',
+    points,
+    recommendation: { rule: 'the rule', point: recommended ? { i: 1, j: 0 } : null, verdict: recommended ? 'Recommended: ε = 0.001, nβ = 20.' : 'No grid point qualifies: because.' },
+  };
+  writeStage(runDir, 'sweep', { 'sweep.json': JSON.stringify(sweep) });
+}
+
+test('estimate.lr / nbeta = sweep: the recommended ε and nβ, and the ordering check at its usable neighbours', { timeout: 120_000 }, async (t) => {
+  const runDir = fixtureRun(t);
+  writeSweep(runDir, true, ['1,1']);
+  const { work, ctx } = await runEstimate(runDir, { ...SETTINGS, lr: 'sweep', nbeta: 'sweep', ordering_checkpoints: 2 });
+  const result = Estimates.parse(JSON.parse(readFileSync(join(work, 'estimates.json'), 'utf8')));
+  assert.equal(result.sampler_point.lr, 1e-3);
+  assert.equal(result.sampler_point.nbeta, 20);
+  assert.match(result.sampler_point.source, /^ε from the sweep's recommended point on the checkpoint of step 5500; nβ from the sweep's recommended point/);
+  for (const c of result.checkpoints) assert.equal(c.nbeta, 20);
+  assert.ok(ctx.inputs['sweep/sweep.json']);
+  // The neighbours of (1, 0): (0, 0) one ε down; (1, 1) one nβ up is unusable.
+  const o = result.ordering!;
+  assert.deepEqual([o.seed, o.steps], [0, [500, 5500]]);
+  assert.deepEqual(o.points.map((p) => [p.epsilon, p.nbeta]), [[3e-4, 20]]);
+  assert.equal(o.points[0]!.llc.length, 2);
+  // Two checkpoints give no rank correlation; the check says so rather than invent one.
+  assert.equal(o.points[0]!.rho, null);
+  const health = JSON.parse(readFileSync(join(work, 'health.json'), 'utf8')) as { estimates: { label: string }[] };
+  assert.deepEqual(health.estimates.slice(2).map((e) => e.label), ['ordering check at ε = 0.000300, nβ = 20.0: seed 0, checkpoint step 500', 'ordering check at ε = 0.000300, nβ = 20.0: seed 0, checkpoint step 5500']);
+
+  // A sweep that recommends nothing stops the estimate with the sweep's own verdict.
+  writeSweep(runDir, false);
+  await assert.rejects(runEstimate(runDir, { ...SETTINGS, lr: 'sweep' }, 'none.partial'), /estimate\.lr\/nbeta = sweep, but the sweep recommends no point: No grid point qualifies: because\./);
+  // And one sampled at another γ says so.
+  writeSweep(runDir, true);
+  await assert.rejects(runEstimate(runDir, { ...SETTINGS, lr: 'sweep', localization: 50 }, 'gamma.partial'), /the sweep sampled at γ = 5 \(sweep\.localization\) and estimate\.localization = 50: set them equal/);
 });

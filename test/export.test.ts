@@ -12,18 +12,18 @@ const fixture = (name: string) => join(FIXTURE, name);
 
 test('the export stage writes one ONNX model per checkpoint and records its parity with tfjs', async (t) => {
   const dir = tempDir(t);
-  const sets = ['generate.n_samples=300', 'train.batch_size=32', 'train.steps=20', 'train.eval_every=10', 'train.checkpoint_every=10', 'train.backend=wasm'];
+  const sets = ['generate.n_samples=300', 'generate.train_frac=0.3', 'train.seeds=[0]', 'train.log_checkpoints=0', 'train.dropout=0.1', 'train.init_gain=2', 'train.batch_size=32', 'train.steps=20', 'train.eval_every=10', 'train.checkpoint_every=10', 'train.backend=wasm'];
   const r = await pipeline(['run', 'generate', 'train', 'export', '--run', 'e', ...sets.flatMap((s) => ['--set', s])], dir);
   assert.equal(r.code, 0, r.stderr);
   const manifest = JSON.parse(readFileSync(join(dir, 'e', 'export', 'manifest.json'), 'utf8'));
-  assert.deepEqual(Object.keys(manifest.outputs).filter((f) => f.endsWith('.onnx')), ['models/step-000010.onnx', 'models/step-000020.onnx']);
+  assert.deepEqual(Object.keys(manifest.outputs).filter((f) => f.endsWith('.onnx')), ['seed-0/models/step-000010.onnx', 'seed-0/models/step-000020.onnx']);
   assert.ok(manifest.results.max_parity_diff <= 1e-5, `parity ${manifest.results.max_parity_diff}`);
   assert.equal(manifest.results.models, 2);
-  assert.ok(manifest.inputs['train/checkpoints/step-000020.safetensors']);
+  assert.ok(manifest.inputs['train/seed-0/checkpoints/step-000020.safetensors']);
   // the exported model is the checkpoint: onnxruntime runs it on the test split
   const { tensors } = decodeSafetensors(readFileSync(join(dir, 'e', 'generate', 'test.safetensors')));
   const tokens = tensors.tokens!;
-  const pred = await ortPredict(readFileSync(join(dir, 'e', 'export', 'models', 'step-000020.onnx')), tokens.data as BigInt64Array, tokens.shape[0]!, tokens.shape[1]!);
+  const pred = await ortPredict(readFileSync(join(dir, 'e', 'export', 'seed-0', 'models', 'step-000020.onnx')), tokens.data as BigInt64Array, tokens.shape[0]!, tokens.shape[1]!);
   assert.equal(pred.length, tokens.shape[0]! * tokens.shape[1]!);
   assert.ok(pred.every((p) => p >= 0 && p <= 1));
 });

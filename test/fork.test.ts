@@ -34,7 +34,7 @@ test('a fork with another estimate.num_chains reruns estimate only, leaves its s
   const after = snapshot(join(root, 's1'));
   assert.deepEqual([...after].filter(([f]) => !f.startsWith('lock') && f !== 'run.json'), [...before].filter(([f]) => !f.startsWith('lock') && f !== 'run.json'));
   const forked = snapshot(join(root, 's1b'));
-  const checkpoint = [...forked.keys()].find((f) => f.startsWith('train/checkpoints/'))!;
+  const checkpoint = [...forked.keys()].find((f) => f.startsWith('train/seed-0/checkpoints/'))!;
   assert.equal(forked.get(checkpoint)!.ino, before.get(checkpoint)!.ino, 'the fork copied a checkpoint instead of linking it');
   assert.notEqual(forked.get('estimate/estimates.json')!.sha, before.get('estimate/estimates.json')!.sha);
   const info = JSON.parse(readFileSync(join(root, 's1b', 'run.json'), 'utf8'));

@@ -14,7 +14,7 @@ import { buildRun } from './helpers/report-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const CHARTS = ['training-mae', 'training-loss', 'llc-vs-mae', 'llc-vs-loss', 'llc-chains', 'sweep', 'sweep-traces', 'calibration-trace', 'data-sample'];
+const CHARTS = ['training-mae', 'training-loss', 'llc-seeds', 'llc-vs-mae', 'llc-vs-loss', 'llc-chains', 'sweep', 'sweep-traces', 'calibration-trace', 'data-sample'];
 
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install chromium to run the browser test)`;
 
@@ -66,7 +66,7 @@ test('report.html in headless Chromium: every chart live, tooltips and zoom, no 
   // The per-chain traces follow the checkpoint selector.
   const lines = () => page.locator('#chart-llc-chains .chart svg .mark-line path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d')).join());
   const last = await lines();
-  await page.locator('#chart-llc-chains select').selectOption('10');
+  await page.locator('#chart-llc-chains select').selectOption('seed 0, step 10');
   await page.waitForFunction((d) => [...document.querySelectorAll('#chart-llc-chains .chart svg .mark-line path')].map((p) => p.getAttribute('d')).join() !== d, last);
 
   await page.screenshot({ path: process.env.REPORT_SCREENSHOT ?? join(root, 'report.png'), fullPage: true });

@@ -20,7 +20,7 @@ import { findings } from '../stages/report/statements.ts';
 import { ROOT, pipeline } from './helpers/cli.ts';
 import { buildRun } from './helpers/report-run.ts';
 
-const CHARTS = ['calibration-trace', 'data-sample', 'llc-chains', 'llc-vs-loss', 'llc-vs-mae', 'sweep', 'sweep-traces', 'training-loss', 'training-mae'];
+const CHARTS = ['calibration-trace', 'data-sample', 'llc-chains', 'llc-seeds', 'llc-vs-loss', 'llc-vs-mae', 'sweep', 'sweep-traces', 'training-loss', 'training-mae'];
 
 /** assert.match without printing a megabyte of page when it fails. */
 const has = (text: string, re: RegExp) => assert.ok(re.test(text), `missing: ${re}`);
@@ -33,7 +33,7 @@ let runDir = '';
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'llc-report-'));
   runDir = await buildRun(root, 'r');
-}, { timeout: 60_000 });
+}, { timeout: 300_000 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('report: one self-contained page with every chart, the run facts and statements derived from the data', { timeout: 60_000 }, async () => {
@@ -86,7 +86,7 @@ test('report: one self-contained page with every chart, the run facts and statem
   });
   // The recommendation: its rule and verdict in the findings; every kept point's λ̂ trace drawn,
   // from its trace file's llc mean over chains (this grid has 10 draws: one point per draw).
-  has(page, /The rule: A grid point qualifies when its chains are healthy/);
+  has(page, /The rule: A grid point qualifies when \(1\) its chains pass every health check the report warns on/);
   assert.ok(page.includes(escapeHtml(sweep.recommendation.verdict)), 'the sweep verdict is not in the report');
   const traces = JSON.parse(readFileSync(join(stage, 'charts', 'sweep-traces.vl.json'), 'utf8')).data.values as { nbeta: string; epsilon: string; draw: number; llc: number }[];
   for (const p of sweep.points as Point[]) {
@@ -97,7 +97,7 @@ test('report: one self-contained page with every chart, the run facts and statem
   // The estimate stage's chains, per checkpoint, with a checkpoint selector (live view).
   const chains = JSON.parse(readFileSync(join(stage, 'charts', 'llc-chains.vl.json'), 'utf8'));
   const estimates = JSON.parse(readFileSync(join(runDir, 'estimate', 'estimates.json'), 'utf8'));
-  assert.deepEqual(chains.params[0].bind.options, estimates.checkpoints.map((c: { step: number }) => c.step));
+  assert.deepEqual(chains.params[0].bind.options, estimates.checkpoints.map((c: { seed: number; step: number }) => `seed ${c.seed}, step ${c.step}`));
   assert.equal(chains.data.values.length, estimates.checkpoints.length * 2 * 10);
 
   // The data sample: the first report.sample_rows = 12 rows of generate/train.safetensors.
@@ -120,7 +120,7 @@ test('report: one self-contained page with every chart, the run facts and statem
 
   // The run's facts: devices, backends, tools, config, warnings.
   const manifest = JSON.parse(readFileSync(join(stage, 'manifest.json'), 'utf8'));
-  for (const input of ['generate/summary.json', 'train/metrics.json', 'estimate/estimates.json', 'sweep/sweep.json', 'calibration/calibration.json', 'calibration/trace.safetensors']) {
+  for (const input of ['generate/summary.json', 'train/seed-0/metrics.json', 'train/seed-1/metrics.json', 'estimate/estimates.json', 'sweep/sweep.json', 'calibration/calibration.json', 'calibration/trace.safetensors']) {
     assert.ok(manifest.inputs[input], `report did not record ${input}`);
   }
   assert.equal(manifest.tools.vega, vega.version);
@@ -128,21 +128,27 @@ test('report: one self-contained page with every chart, the run facts and statem
   has(page, /Training engine: <b>tfjs<\/b> — auto: train\.backend = wasm asks for tfjs; tfjs backend: wasm/);
   has(page, /<td>estimate<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td>—<\/td><td>cpu<\/td>/);
   has(page, /onnxruntime-node/);
-  has(page, /<code>steps<\/code><\/td><td><b>40<\/b> <span class="muted">\(default 50000\)/);
+  has(page, /<code>steps<\/code><\/td><td><b>40<\/b> <span class="muted">\(default 3000\)/);
   has(page, /chains end more than 2× the localization radius from w₀/);
   // λ̂ with its standard error, labelled, from health.json.
   has(page, /± gives the standard error \(se over 2 chains\)/);
   has(page, /<th class="num">se over 2 chains<\/th>/);
 
   // Statements follow the numbers in the artifacts.
-  const metrics = JSON.parse(readFileSync(join(runDir, 'train', 'metrics.json'), 'utf8')).rows as { step: number; train_mae: number; test_mae: number }[];
+  const metrics = JSON.parse(readFileSync(join(runDir, 'train', 'seed-1', 'metrics.json'), 'utf8')).rows as { step: number; train_mae: number; test_mae: number }[];
   const widest = metrics.reduce((a, m) => (Math.abs(m.test_mae - m.train_mae) > Math.abs(a.test_mae - a.train_mae) ? m : a));
-  assert.ok(page.includes(`the widest gap is test − train = ${num(widest.test_mae - widest.train_mae)}`), 'the separation statement does not match metrics.json');
+  assert.ok(page.includes(`Seed 1: train and test MAE`) && page.includes(`the widest gap is test − train = ${num(widest.test_mae - widest.train_mae)}`), 'the separation statement does not match seed 1\'s metrics.json');
   assert.ok(page.includes(`dropout p = 0.1 was on for all 40 steps`));
   // The tiny config's largest ε (30) diverges every chain: the statement counts those points.
   const diverged = sweep.points.filter((p: { diverged: unknown[] }) => p.diverged.length > 0).length;
   assert.ok(diverged > 0, 'no grid point of the sweep diverged');
   assert.ok(page.includes(`${diverged} of ${sweep.points.length} grid points had diverging chains`));
+  // The notebook's claims: each quoted, with a verdict, the test and the numbers; two seeds are too few for the seed claim.
+  const claims = [...page.matchAll(/<div class="claim (supported|contradicted|cannot-tell)"><h3>“([^”]+)”<\/h3><p class="verdict"><strong>(supported|contradicted|cannot tell)<\/strong>: ([^<]+)<\/p>/g)];
+  assert.deepEqual(claims.map((c) => c[2]!.slice(0, 20)), ['The LLC first increa', 'The LLC, measured on', 'This behaviour is ro']);
+  assert.equal(claims[2]![3], 'cannot tell');
+  assert.equal(claims[2]![4], '2 training seeds: at least 3 are needed to say (train.seeds).');
+  has(page, /<h3>Phases of each run<\/h3>/);
 });
 
 test('the report sees only its config slice: other sections changed in config.json do not change it, and pipeline run --single refuses to report over them', { timeout: 60_000 }, async () => {
@@ -170,24 +176,24 @@ test('report statements change with the data they describe; changed or missing a
 
   const train = join(runDir, 'train');
   const model = JSON.parse(readFileSync(join(train, 'model.json'), 'utf8'));
-  const metrics = JSON.parse(readFileSync(join(train, 'metrics.json'), 'utf8'));
+  const metrics = JSON.parse(readFileSync(join(train, 'seed-0', 'metrics.json'), 'utf8'));
   // A run without dropout whose test MAE pulls away from the train MAE at the end.
   writeFileSync(join(train, 'model.json'), JSON.stringify({ ...model, dropout: 0 }));
   for (const row of metrics.rows) row.test_mae = 1.05 * row.train_mae;
   metrics.rows.at(-1).test_mae = 2 * metrics.rows.at(-1).train_mae;
-  writeFileSync(join(train, 'metrics.json'), JSON.stringify(metrics));
+  writeFileSync(join(train, 'seed-0', 'metrics.json'), JSON.stringify(metrics));
   // The readers check hashes, so the doctored files must be re-recorded in the manifest.
   const manifest = JSON.parse(readFileSync(join(train, 'manifest.json'), 'utf8'));
-  for (const f of ['model.json', 'metrics.json']) {
+  for (const f of ['model.json', 'seed-0/metrics.json']) {
     const bytes = readFileSync(join(train, f));
     manifest.outputs[f] = { sha256: sha256(bytes), bytes: bytes.length };
   }
   writeFileSync(join(train, 'manifest.json'), JSON.stringify(manifest));
 
   const after = statementsOf(runDir);
-  assert.ok(after.includes('Training ran without dropout (p = 0) for 40 steps.'));
+  assert.ok(after.includes('Training ran without dropout (p = 0) for 40 steps, once for each of 2 training seeds (0, 1).'));
   const last = metrics.rows.at(-1);
-  const separation = `Train and test MAE separate by more than 10% at 1 of ${metrics.rows.length} evaluations, first at step ${last.step}; the widest gap is test − train = ${num(last.test_mae - last.train_mae)} (67% of their mean) at step ${last.step}.`;
+  const separation = `Seed 0: train and test MAE separate by more than 10% at 1 of ${metrics.rows.length} evaluations, first at step ${last.step}; the widest gap is test − train = ${num(last.test_mae - last.train_mae)} (67% of their mean) at step ${last.step}.`;
   assert.ok(after.includes(separation), after.join('\n'));
 
   // A changed artifact is refused, naming it; a missing stage is named too.

@@ -19,11 +19,14 @@ test('pipeline run all --preset smoke, then pipeline check passes; a flipped che
   assert.equal(again.code, 0);
   assert.equal(again.stderr.match(/fresh, skipped/g)?.length, 7, again.stderr);
 
-  const checkpoint = join(dir, 'smoke', 'train', 'checkpoints', 'step-000150.safetensors');
+  const checkpoint = join(dir, 'smoke', 'train', 'seed-1', 'checkpoints', 'step-000600.safetensors');
   const bytes = readFileSync(checkpoint);
   bytes.writeUInt8(bytes.readUInt8(bytes.length - 5) ^ 0x01, bytes.length - 5);
   writeFileSync(checkpoint, bytes);
   const broken = await pipeline(['check', '--run', 'smoke'], dir);
   assert.notEqual(broken.code, 0);
-  assert.match(broken.stdout + broken.stderr, /train\/checkpoints\/step-000150\.safetensors/);
+  assert.match(broken.stdout + broken.stderr, /train\/seed-1\/checkpoints\/step-000600\.safetensors/);
+  // The report judges the notebook's claims, each with a verdict.
+  const report = readFileSync(join(dir, 'smoke', 'report', 'report.html'), 'utf8');
+  assert.equal(report.match(/<p class="verdict"><strong>(supported|contradicted|cannot tell)<\/strong>/g)?.length, 3);
 });

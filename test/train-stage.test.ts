@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { ROOT, pipeline, tempDir } from './helpers/cli.ts';
 
 const SMALL = [
-  'generate.n_samples=300', 'train.batch_size=32', 'train.d_model=16', 'train.n_heads=2', 'train.d_ff=16', 'train.n_layers=1',
+  'generate.n_samples=300', 'generate.train_frac=0.3', 'train.seeds=[0]', 'train.log_checkpoints=0', 'train.batch_size=32', 'train.d_model=16', 'train.n_heads=2', 'train.d_ff=16', 'train.n_layers=1',
   'train.eval_every=10', 'train.checkpoint_every=10', 'train.backend=wasm',
 ].flatMap((s) => ['--set', s]);
 
@@ -17,24 +17,25 @@ test('training lowers the loss and writes checkpoints, metrics and a manifest', 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /tfjs backend: wasm/);
   const stage = join(dir, 'a', 'train');
-  const metrics = JSON.parse(readFileSync(join(stage, 'metrics.json'), 'utf8'));
+  const metrics = JSON.parse(readFileSync(join(stage, 'seed-0', 'metrics.json'), 'utf8'));
   assert.equal(metrics.rows.length, 6);
   const first = metrics.rows[0];
   const last = metrics.rows[5];
   assert.ok(last.train_mse < first.train_mse && last.batch_loss < first.batch_loss, `loss did not decrease: ${JSON.stringify([first, last])}`);
   const manifest = JSON.parse(readFileSync(join(stage, 'manifest.json'), 'utf8'));
   assert.equal(manifest.runtime.tfjs_backend, 'wasm');
-  assert.deepEqual(Object.keys(manifest.outputs).filter((f) => f.startsWith('checkpoints/')), [10, 20, 30, 40, 50, 60].map((s) => `checkpoints/step-0000${s}.safetensors`));
+  assert.deepEqual(Object.keys(manifest.outputs).filter((f) => f.includes('/checkpoints/')), [10, 20, 30, 40, 50, 60].map((s) => `seed-0/checkpoints/step-0000${s}.safetensors`));
   assert.ok(manifest.inputs['generate/train.safetensors']);
   // no tensor leaks between the first evaluation and the end
-  assert.equal(manifest.results.live_tensors.at_end, manifest.results.live_tensors.at_first_eval);
-  const csv = readFileSync(join(stage, 'metrics.csv'), 'utf8').trim().split('\n');
+  assert.equal(manifest.results.per_seed[0].live_tensors.at_end, manifest.results.per_seed[0].live_tensors.at_first_eval);
+  assert.deepEqual(manifest.results.per_seed[0].subnormal_values, { weights: 0, adam_m: 0, adam_v: 0 });
+  const csv = readFileSync(join(stage, 'seed-0', 'metrics.csv'), 'utf8').trim().split('\n');
   assert.equal(csv[0], 'step,batch_loss,train_mse,train_mae,test_mse,test_mae,elapsed_s');
   assert.equal(csv.length, 7);
   // changing a train key reruns train only
   const again = await pipeline(['run', 'all', '--run', 'a', '--set', 'train.lr=0.02'], dir);
   assert.match(again.stderr, /generate: fresh, skipped/);
-  assert.match(again.stderr, /train: running \(config train\.lr changed: 0\.01 → 0\.02\)/);
+  assert.match(again.stderr, /train: running \(config train\.lr changed: 0\.001 → 0\.02\)/);
 });
 
 const RESUME = [
@@ -53,7 +54,7 @@ for (const { engine, args, last } of RESUME) {
     assert.equal((await pipeline(['run', 'generate', '--run', 'cut', ...args], dir)).code, 0);
     const runDir = join(dir, 'cut');
     const child = execa(process.execPath, ['--import', 'tsx', join(ROOT, 'stages/train/main.ts'), '--run-dir', runDir], { cwd: ROOT, reject: false });
-    const firstCheckpoint = join(runDir, 'train.partial', 'optimizer.safetensors');
+    const firstCheckpoint = join(runDir, 'train.partial', 'seed-0', 'optimizer.safetensors');
     while (!existsSync(firstCheckpoint)) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await child;
@@ -62,9 +63,9 @@ for (const { engine, args, last } of RESUME) {
     assert.equal(resumed.code, 0, resumed.stderr);
     const from = Number(/resuming at step (\d+) of/.exec(resumed.stderr)?.[1]);
     assert.ok(from > 0 && from < Number(last.slice(5)), `did not resume mid-run: ${resumed.stderr}`);
-    const final = (run: string) => readFileSync(join(dir, run, 'train', 'checkpoints', `${last}.safetensors`));
+    const final = (run: string) => readFileSync(join(dir, run, 'train', 'seed-0', 'checkpoints', `${last}.safetensors`));
     assert.deepEqual(final('cut'), final('whole'));
-    const rows = (run: string) => JSON.parse(readFileSync(join(dir, run, 'train', 'metrics.json'), 'utf8')).rows.map((r: { step: number; train_mse: number }) => [r.step, r.train_mse]);
+    const rows = (run: string) => JSON.parse(readFileSync(join(dir, run, 'train', 'seed-0', 'metrics.json'), 'utf8')).rows.map((r: { step: number; train_mse: number }) => [r.step, r.train_mse]);
     assert.deepEqual(rows('cut'), rows('whole'));
   });
 }

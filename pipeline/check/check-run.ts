@@ -6,7 +6,7 @@ import { extname, join } from 'node:path';
 import { z } from 'zod';
 import { manifestPath, readJsonFile, readSavedConfig } from '../lib/stage/run-dir.ts';
 import { Manifest } from '../../schemas/manifest.ts';
-import { STAGES, STAGE_NAMES, isStageName } from '../lib/stage/registry.ts';
+import { STAGE_NAMES, isStageName } from '../lib/stage/registry.ts';
 import { RunInfo } from '../runs.ts';
 import { CheckContext } from './context.ts';
 import type { Problem } from './problems.ts';
@@ -39,9 +39,11 @@ function parseByExtension(c: CheckContext, stage: string): void {
   }
 }
 
-/** Stages that cannot be trusted without `stage`: by the registry or by their recorded inputs. */
+/** Stages that cannot be trusted without `stage`: those that read from it, by their recorded
+ * inputs (the registry's deps say what a stage may read: estimate reads the sweep only where
+ * it takes ε and nβ from it). */
 function dependents(c: CheckContext, stage: string): string[] {
-  return [...c.manifests].filter(([s, m]) => (isStageName(s) && (STAGES[s].deps as string[]).includes(stage)) || Object.keys(m.inputs).some((k) => k.startsWith(`${stage}/`))).map(([s]) => s);
+  return [...c.manifests].filter(([, m]) => Object.keys(m.inputs).some((k) => k.startsWith(`${stage}/`))).map(([s]) => s);
 }
 
 export function checkRun(runDir: string): RunCheck {

@@ -2,7 +2,7 @@
 // ONNX model, so models trained in the notebook can enter the pipeline.
 import { readFileSync } from 'node:fs';
 import { configFromStateDict } from '../../stages/export/infer-config.ts';
-import { PARITY_TOLERANCE, exportModel, maxAbsDiff, ortPredict, tfjsPredict } from '../../stages/export/onnx-model.ts';
+import { PARITY_FACTOR, PARITY_FLOOR, exportModel, parity, parityBreach } from '../../stages/export/onnx-model.ts';
 import { Pcg32 } from '../lib/util/prng.ts';
 import { decodeSafetensors } from '../lib/util/safetensors.ts';
 import { seedParameters } from '../lib/model/config.ts';
@@ -21,7 +21,8 @@ Builds the eval-mode seed model (README: The model) with the given weights (PyTo
 names, e.g. from safetensors.torch.save_file(model.state_dict(), path)). Sizes are read
 off the tensors' shapes; the number of attention heads is not visible there (--heads,
 default 4). The written model is run in onnxruntime and in the tfjs interpreter on ${CHECK_ROWS}
-random sequences; they must agree within ${PARITY_TOLERANCE}.
+random sequences; they must agree within ${PARITY_FACTOR}× the model's float32 sensitivity
+(how far its predictions move when every weight moves by one ulp), at least ${PARITY_FLOOR}.
 (The pipeline's own export stage runs as \`pipeline run export\`.)
 
 Options:
@@ -47,8 +48,8 @@ Options:
     const rng = new Pcg32(0);
     const tokens = BigInt64Array.from({ length: CHECK_ROWS * cfg.seqLen }, () => BigInt(rng.below(cfg.vocab)));
     const backend = await initBackend('auto');
-    const diff = maxAbsDiff(await ortPredict(bytes, tokens, CHECK_ROWS, cfg.seqLen), tfjsPredict(model, tokens, CHECK_ROWS, cfg.seqLen));
-    if (!(diff <= PARITY_TOLERANCE)) throw new Error(`the exported model differs from the tfjs interpretation by ${diff} (> ${PARITY_TOLERANCE}); nothing written`);
+    const { diff, bound } = await parity(cfg, weights, bytes, tokens, CHECK_ROWS, cfg.seqLen);
+    if (!(diff <= bound)) throw new Error(`the exported model and the tfjs interpretation ${parityBreach(diff, bound)}; nothing written`);
     writeFileAtomic(out, bytes);
     process.stdout.write(
       `wrote ${out}: d_model ${cfg.dModel}, ${cfg.heads} heads, ${cfg.layers} layers, d_ff ${cfg.dFF}, vocab ${cfg.vocab}, seq_len ${cfg.seqLen}; ` +

@@ -21,6 +21,7 @@ import { traceTensors } from '../lib/sgld/trace-file.ts';
 import { LLC_FLAGS } from '../lib/health/knobs.ts';
 import { printHealthWarnings } from '../lib/health/print.ts';
 import { UsageError, parse, type Command } from '../command.ts';
+import { presetSection } from '../config.ts';
 
 /** Flag → estimate config key, for the knobs the two share. */
 const KNOBS = {
@@ -39,7 +40,16 @@ const KNOBS = {
   sampler: 'sampler',
 } as const;
 
-const defaults = EstimateConfig.parse({});
+/** The notebook's estimate settings (pipeline/presets/notebook.yaml): there is no sweep here
+ * to take ε and nβ from, as the estimate stage's defaults do. */
+const NOTEBOOK = presetSection('notebook', 'estimate');
+const defaults = resolved(EstimateConfig.parse(NOTEBOOK));
+
+/** The settings with ε and nβ given as numbers (or nβ auto), as pipeline llc needs them. */
+function resolved<T extends { lr: number | 'sweep'; nbeta: number | 'auto' | 'sweep' }>(s: T): T & { lr: number; nbeta: number | 'auto' } {
+  if (s.lr === 'sweep' || s.nbeta === 'sweep') throw new UsageError(`pipeline llc has no sweep to take ε or nβ from: give --lr and --nbeta as numbers (nβ may be auto)`);
+  return s as T & { lr: number; nbeta: number | 'auto' };
+}
 const FORMATS = ['pipeline', 'devinterp'] as const;
 
 /** "(default 0.001; devinterp's 0.01)", devinterp's only where it differs. */
@@ -82,7 +92,7 @@ stationarity, negative λ̂, diverged chains, loss explosion against init_loss, 
 d/2, batch size above the rows, MALA acceptance, noise against the weights). Writes
 summary.json (λ̂, its standard error, the health record and warnings) and, beside it,
 <name>.trace.safetensors (loss and llc traces [chains, draws], llc mean/std per draw).
-The defaults are the estimate stage's (the notebook's); those that differ from devinterp's
+The defaults are the notebook's (pipeline/presets/notebook.yaml); those that differ from devinterp's
 estimate_learning_coeff_with_summary are marked below and printed when used.
 
 --check-ops lists the model's op types and, for each, whether the gradient passes it by
@@ -95,7 +105,7 @@ Required:
                         mse, int64/int32 class indices for ce)
   --out <file>          where to write the summary JSON
 
-Options (defaults: the estimate config's):
+Options (defaults: the notebook's estimate settings):
   --input <name>        the model input the rows of x feed (default: its only input)
   --output <name>       the model output compared with y (default: its only output)
   --loss <l>            mse | ce (cross-entropy over the output's last axis) (default mse)
@@ -257,7 +267,7 @@ function parseKnobs(v: Record<string, string | undefined>) {
     if (text === undefined) continue;
     raw[key] = key === 'device' || key === 'sampler' || (key === 'nbeta' && text === 'auto') ? text : Number(text);
   }
-  const r = EstimateConfig.safeParse(raw);
+  const r = EstimateConfig.safeParse({ ...NOTEBOOK, ...raw });
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = String(issue.path[0]);
@@ -265,7 +275,7 @@ function parseKnobs(v: Record<string, string | undefined>) {
     const allowed = EstimateConfig.shape[key as keyof typeof EstimateConfig.shape]?.description;
     throw new UsageError(`--${flag} ${v[flag]}: expected ${allowed ?? issue.message}`);
   }
-  return r.data;
+  return resolved(r.data);
 }
 
 function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { readSavedConfig, configPath, writeSavedConfig } from '../lib/stage/run-dir.ts';
 import { acquireRunLock } from '../lib/stage/run-lock.ts';
-import { STAGES, STAGE_NAMES, isStageName, stageScript, type StageName } from '../lib/stage/registry.ts';
+import { STAGES, STAGE_NAMES, depsOf, isStageName, stageScript, type StageName } from '../lib/stage/registry.ts';
+import type { Config } from '../../schemas/config.ts';
 import { duration } from '../../stages/report/format.ts';
 import { CONFIG_FLAGS_HELP, RUN_FLAGS_HELP, UsageError, configFlags, configSources, parse, runFlags, type Command } from '../command.ts';
 import { resolveConfig } from '../config.ts';
@@ -28,19 +29,19 @@ async function runStageProcess(stage: StageName, runDir: string, started: (pid: 
 }
 
 /** The named stages and every stage they read from, directly or not, each mapped to the named stage that needs it (a named one to itself). */
-function withUpstream(named: StageName[]): Map<StageName, StageName> {
+function withUpstream(named: StageName[], config: Config): Map<StageName, StageName> {
   const need = new Map<StageName, StageName>(named.map((s) => [s, s]));
   for (const s of [...STAGE_NAMES].reverse()) {
     const by = need.get(s);
-    if (by) for (const dep of STAGES[s].deps) if (!need.has(dep)) need.set(dep, by);
+    if (by) for (const dep of depsOf(s, config)) if (!need.has(dep)) need.set(dep, by);
   }
   return need;
 }
 
 /** --single: every stage the named ones read from, and do not run themselves, must be fresh. */
-function requireFreshUpstream(runDir: string, runId: string, named: StageName[], statuses: Map<StageName, StageStatus>, hint: string): void {
+function requireFreshUpstream(runDir: string, runId: string, named: StageName[], statuses: Map<StageName, StageStatus>, hint: string, config: Config): void {
   for (const stage of named) {
-    for (const dep of STAGES[stage].deps.filter((d) => !named.includes(d))) {
+    for (const dep of depsOf(stage, config).filter((d) => !named.includes(d))) {
       const s = statuses.get(dep)!;
       if (s.state !== 'fresh') {
         throw new UsageError(`--single: stage ${stage} reads the artifacts of ${dep}, which is ${s.state} in ${hint ? 'new ' : ''}run ${runId} (${s.reasons.join('; ')}); ${hint || `without --single, pipeline run ${stage} builds ${dep} first`}`);
@@ -112,13 +113,13 @@ ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
     }
     const note = (m: string) => process.stderr.write(`pipeline: ${m}\n`);
     const config = resolveConfig(from || existing ? readSavedConfig(base) : {}, configSources(values), note);
-    if (values.single) requireFreshUpstream(from ? base : runDir, runId, named, runStatus(from ? base : runDir, config), values.run === undefined && !from ? latestHint(root) : '');
+    if (values.single) requireFreshUpstream(from ? base : runDir, runId, named, runStatus(from ? base : runDir, config), values.run === undefined && !from ? latestHint(root) : '', config);
     if (!values.run && !from) offerLatest(root, runId, named, note);
     if (from) {
       const fork = forkRun(root, from, runId, config);
       note(`run ${runId} forked from ${from}: starts with ${fork.shared.join(', ') || 'no finished stage'} (${fork.copied ? `${fork.copied} files copied where a hard link was refused` : 'hard links'})`);
     }
-    const plan = values.single ? new Map(named.map((s) => [s, s])) : withUpstream(named);
+    const plan = values.single ? new Map(named.map((s) => [s, s])) : withUpstream(named, config);
 
     const lock = acquireRunLock(runDir, `pipeline run ${positionals.join(' ')}`, (m) => process.stderr.write(`pipeline: ${m}\n`));
     try {

@@ -1,11 +1,10 @@
 // `pipeline selftest`: the λ̂ estimator against theory — models with a known learning
 // coefficient (pipeline/lib/sgld/known-lambda.ts), sampled through the same path as `pipeline llc`
 // (import, weight selection, SGLD graph), each with settings that suit it.
-import { EstimateConfig } from '../../schemas/config.ts';
 import { importOnnxModel } from '../lib/sgld/sampled-model.ts';
 import { resolveDevice } from '../lib/sgld/device.ts';
 import { normalCrossing, reducedRankRegression, type KnownLambdaCase } from '../lib/sgld/known-lambda.ts';
-import { runLlc } from '../lib/sgld/estimate-llc.ts';
+import { runLlc, type LlcSettings } from '../lib/sgld/estimate-llc.ts';
 import { SAMPLER_DEFAULTS } from '../lib/sgld/sessions.ts';
 import { UsageError, parse, type Command } from '../command.ts';
 
@@ -69,12 +68,12 @@ Options:
     if (choice !== 'auto' && choice !== 'cpu' && choice !== 'cuda') throw new UsageError(`--device ${choice}: expected auto, cpu or cuda`);
     const { device, reason } = await resolveDevice(choice);
     if (!values.json) process.stderr.write(`selftest: device ${device} (${reason}), tolerance ${TOLERANCE * 100} % relative\n`);
-    const { device: _ignored, ...defaults } = EstimateConfig.parse({});
     const rows: SelftestRow[] = [];
     for (const c of CASES.filter((k) => k.quick || !values.quick)) {
       const known = c.make(seed);
       const imported = importOnnxModel(known.model, known.name);
-      const settings = { ...defaults, lr: c.lr, localization: c.localization, nbeta: ROWS * known.outputs, num_chains: CHAINS, num_draws: DRAWS, num_burnin_steps: DRAWS / 5, batch_size: ROWS, seed };
+      // Every knob set here: the selftest's numbers do not move with the estimate stage's defaults.
+      const settings: LlcSettings = { lr: c.lr, localization: c.localization, nbeta: ROWS * known.outputs, weight_decay: 0, noise_level: 1, num_chains: CHAINS, num_draws: DRAWS, num_burnin_steps: DRAWS / 5, num_steps_bw_draws: 1, batch_size: ROWS, seed, sampler: 'sgld' };
       const [r] = await runLlc(imported.model, [{ w0: imported.w0, key: 0 }], { x: known.x, y: known.y }, settings, { ...SAMPLER_DEFAULTS, device, stepsPerRun: 100 });
       const { llcMean, llcStd } = r!.estimate;
       const relative = llcMean === null ? null : (llcMean - known.lambda) / known.lambda;

@@ -13,6 +13,7 @@ import { renderChart } from './render.ts';
 import { SHOWN_STAGES, type RunData, type SavedRun } from './run-data.ts';
 import { flattenConfig, showValue } from './tables.ts';
 import { calibrationSe, checkpointsWithSe } from './uncertainty.ts';
+import { seedRuns } from './seeds.ts';
 
 export interface DiffSide {
   run: string;
@@ -58,13 +59,18 @@ const plain = (value: number | null | undefined): Value => ({ value: value ?? nu
 /** The numbers compared, by name: each is null where its run lacks the stage. */
 function metricsOf(d: RunData): Map<string, Value> {
   const out = new Map<string, Value>();
-  const last = d.metrics?.rows.at(-1);
-  out.set('final train MAE', plain(last?.train_mae));
-  out.set('final test MAE', plain(last?.test_mae));
-  out.set('final train MSE', plain(last?.train_mse));
-  out.set('final test MSE', plain(last?.test_mse));
-  out.set('final minibatch loss', plain(last?.batch_loss));
-  out.set('lowest test MAE', plain(d.metrics?.rows.length ? Math.min(...d.metrics.rows.map((r) => r.test_mae)) : null));
+  // Per training seed, and their mean where there are several.
+  const runs = d.metrics ?? [];
+  const finals = runs.flatMap((m) => (m.rows.length ? [{ seed: m.seed, last: m.rows.at(-1)!, lowest: Math.min(...m.rows.map((r) => r.test_mae)) }] : []));
+  const avg = (f: (x: (typeof finals)[number]) => number) => (finals.length ? finals.reduce((a, x) => a + f(x), 0) / finals.length : null);
+  const over = finals.length > 1 ? ', mean over seeds' : '';
+  out.set(`final train MAE${over}`, plain(avg((x) => x.last.train_mae)));
+  out.set(`final test MAE${over}`, plain(avg((x) => x.last.test_mae)));
+  out.set(`final train MSE${over}`, plain(avg((x) => x.last.train_mse)));
+  out.set(`final test MSE${over}`, plain(avg((x) => x.last.test_mse)));
+  out.set(`final minibatch loss${over}`, plain(avg((x) => x.last.batch_loss)));
+  out.set(`lowest test MAE${over}`, plain(avg((x) => x.lowest)));
+  if (finals.length > 1) for (const f of finals) out.set(`final test MAE, seed ${f.seed}`, plain(f.last.test_mae));
   const cps = d.estimates ? checkpointsWithSe(d, d.estimates.checkpoints) : [];
   const valid = cps.filter((c) => c.llc_mean !== null);
   // The mean of independent estimates: its se is √(Σ se²)/n, known only when every one has an se.
@@ -75,7 +81,7 @@ function metricsOf(d: RunData): Map<string, Value> {
   });
   const lastCp = cps.at(-1);
   out.set('λ̂ at the last checkpoint', { value: lastCp?.llc_mean ?? null, se: lastCp?.llc_se ?? null });
-  for (const c of cps) out.set(`λ̂ at step ${c.step}`, { value: c.llc_mean, se: c.llc_se });
+  for (const c of cps) out.set(`λ̂ at seed ${c.seed} step ${c.step}`, { value: c.llc_mean, se: c.llc_se });
   out.set('calibration λ̂', { value: d.calibration?.result.llc_mean ?? null, se: calibrationSe(d) });
   for (const p of d.sweep?.points ?? []) out.set(`sweep λ̂ at ε=${num(p.epsilon)}, nβ=${num(p.nbeta)}`, { value: p.llc_mean, se: p.llc_se });
   for (const s of SHOWN_STAGES) out.set(`${s} seconds`, plain(d.manifests[s]?.duration_s));
@@ -109,10 +115,10 @@ export function diffFacts(a: SavedRun, b: SavedRun): DiffFacts {
 function chartDefs(a: RunData, b: RunData): ChartDef[] {
   // Labelled A and B so that a run compared with itself still gives two series.
   const sides = [{ d: a, run: `A: ${a.id}` }, { d: b, run: `B: ${b.id}` }];
-  const metrics = sides.flatMap(({ d, run }) => (d.metrics ? [{ run, metrics: d.metrics }] : []));
-  const estimates = sides.flatMap(({ d, run }) => (d.estimates ? [{ run, checkpoints: checkpointsWithSe(d, d.estimates.checkpoints) }] : []));
+  const metrics = sides.flatMap(({ d, run }) => seedRuns(d).map((s) => ({ run: `${run} seed ${s.seed}`, metrics: s.metrics })));
+  const estimates = sides.flatMap(({ d, run }) => seedRuns(d).filter((s) => s.checkpoints.length).map((s) => ({ run: `${run} seed ${s.seed}`, checkpoints: s.checkpoints })));
   const sweeps = sides.flatMap(({ d, run }) => (d.sweep ? [{ run, sweep: d.sweep }] : []));
-  const dashes = 'Run A solid, run B dashed.';
+  const dashes = 'One dash pattern per run and training seed.';
   return [
     ...(metrics.length ? [{ name: 'diff-mae', title: 'Train and test MAE over training', caption: dashes, spec: trainingChart(metrics, 'mae') }] : []),
     ...(metrics.length ? [{ name: 'diff-loss', title: 'Loss over training', caption: dashes, spec: trainingChart(metrics, 'loss') }] : []),
@@ -132,7 +138,7 @@ function metricsTable(rows: MetricDelta[]): Html {
 export async function diffPage(a: RunData, b: RunData, facts: DiffFacts): Promise<string> {
   const charts = [];
   for (const def of chartDefs(a, b)) charts.push(await renderChart(def));
-  const perCheckpoint = (m: MetricDelta) => m.metric.startsWith('λ̂ at step ');
+  const perCheckpoint = (m: MetricDelta) => m.metric.startsWith('λ̂ at seed ');
   const missing = (s: DiffSide) => (s.missing.length ? html`<span class="warning">${s.missing.join(', ')} not run</span>` : 'all stages ran');
   const sections: Section[] = [
     { id: 'runs', title: 'Runs', body: table(['', 'run', 'started', 'stages'], [['A', html`<code>${facts.a.run}</code>`, facts.a.started ? when(facts.a.started) : '—', missing(facts.a)], ['B', html`<code>${facts.b.run}</code>`, facts.b.started ? when(facts.b.started) : '—', missing(facts.b)]]) },
@@ -144,7 +150,7 @@ export async function diffPage(a: RunData, b: RunData, facts: DiffFacts): Promis
     {
       id: 'metrics',
       title: 'Metrics',
-      body: html`<p>± is a λ̂'s standard error (health.json's: the std over chains/√chains, or with one chain the sd of its draws/√ESS); B − A's is √(se<sub>A</sub>² + se<sub>B</sub>²), the runs' chains being independent, and "B − A in se" their ratio — beyond about 2 the runs differ by more than their noise.</p>${metricsTable(facts.metrics.filter((m) => !perCheckpoint(m)))}<details><summary>λ̂ per checkpoint (${int(facts.metrics.filter(perCheckpoint).length)} steps)</summary>${metricsTable(facts.metrics.filter(perCheckpoint))}</details>`,
+      body: html`<p>± is a λ̂'s standard error (health.json's: the std over chains/√chains, or with one chain the sd of its draws/√ESS); B − A's is √(se<sub>A</sub>² + se<sub>B</sub>²), the runs' chains being independent, and "B − A in se" their ratio — beyond about 2 the runs differ by more than their noise.</p>${metricsTable(facts.metrics.filter((m) => !perCheckpoint(m)))}<details><summary>λ̂ per checkpoint (${int(facts.metrics.filter(perCheckpoint).length)} checkpoints)</summary>${metricsTable(facts.metrics.filter(perCheckpoint))}</details>`,
     },
     { id: 'curves', title: 'Curves', body: charts.length ? html`${charts.map(figure)}` : html`<p>Neither run has curves to compare.</p>` },
   ];
@@ -153,9 +159,9 @@ export async function diffPage(a: RunData, b: RunData, facts: DiffFacts): Promis
     subtitle: html`pipeline diff · A <code>${facts.a.run}</code> · B <code>${facts.b.run}</code> · made ${when(new Date().toISOString())}`,
     glance: [
       { label: 'config keys changed', value: String(facts.config.length), note: facts.config.slice(0, 3).map((c) => c.key).join(', ') },
-      ...['final test MAE', 'λ̂ at the last checkpoint'].map((name) => {
-        const m = facts.metrics.find((x) => x.metric === name)!;
-        return { label: name, value: `${num(m.a)} → ${num(m.b)}`, note: `B − A = ${pm(signed(m.delta), m.delta_se)}` };
+      ...[/^final test MAE(, mean over seeds)?$/, /^λ̂ at the last checkpoint$/].flatMap((name) => {
+        const m = facts.metrics.find((x) => name.test(x.metric));
+        return m ? [{ label: m.metric, value: `${num(m.a)} → ${num(m.b)}`, note: `B − A = ${pm(signed(m.delta), m.delta_se)}` }] : [];
       }),
     ],
     sections,

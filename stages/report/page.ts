@@ -71,6 +71,14 @@ ul.findings { padding-left: 0; list-style: none; margin: 6px 0; }
 ul.findings li { padding: 6px 10px 6px 14px; border-left: 3px solid #cfc4e3; margin: 6px 0; background: #fbfaff; border-radius: 0 6px 6px 0; }
 ul.findings li.warn { border-left-color: #e0a100; background: var(--warn-bg); }
 .warning { color: var(--warn); }
+.claim { background: #fff; border: 1px solid var(--line); border-left: 5px solid #9aa1a8; border-radius: 8px; padding: 4px 18px 10px; margin: 14px 0; }
+.claim.supported { border-left-color: #2e8b57; }
+.claim.contradicted { border-left-color: #c0392b; }
+.claim h3 { font-style: italic; font-weight: 550; }
+.claim .verdict strong { text-transform: uppercase; letter-spacing: .04em; font-size: 13px; }
+.claim.supported .verdict strong { color: #2e8b57; }
+.claim.contradicted .verdict strong { color: #c0392b; }
+.claim .test { color: var(--muted); font-size: 13.5px; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin: 8px 0 14px; }
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); background: #fafbfc; }

@@ -19,6 +19,10 @@ import { SAMPLING_STAGES, SHOWN_STAGES, loadRun, type RunData } from './run-data
 import { findings } from './statements.ts';
 import { configTables, estimatesTable, healthSummary, healthTable, stagesTable, sweepTable, toolsTable, trainingEngine } from './tables.ts';
 import { calibrationSe, checkpointsWithSe, seNote } from './uncertainty.ts';
+import { claimCurves, seedList, seedRuns } from './seeds.ts';
+import { evaluateClaims } from './claims.ts';
+import { claimsBody } from './claims-section.ts';
+import { median } from '../../pipeline/lib/util/moments.ts';
 
 type Complete = RunData & Required<Pick<RunData, 'summary' | 'sample' | 'baseline' | 'model' | 'metrics' | 'estimates' | 'estimateTraces' | 'sweep' | 'sweepTraces' | 'calibration'>>;
 
@@ -29,26 +33,30 @@ function complete(d: RunData): Complete {
 }
 
 function chartDefs(d: Complete): ChartDef[] {
-  const { metrics, estimates, baseline, sweep, calibration: cal } = d;
-  const runs = [{ run: d.id, metrics }];
+  const { estimates, baseline, sweep, calibration: cal } = d;
+  const seeds = seedRuns(d);
+  const runs = seeds.map((s) => ({ run: `seed ${s.seed}`, metrics: s.metrics }));
+  const dashes = seeds.length > 1 ? ` One dash pattern per training seed (${seedList(seeds)}).` : '';
   const sample = d.sample;
   const chains = d.config.estimate.num_chains;
   const checkpoints = checkpointsWithSe(d, estimates.checkpoints);
   const banded = checkpoints.some((c) => c.llc_se !== null);
+  const panels = seeds.length > 1 ? ` One panel per training seed (${seedList(seeds)}).` : '';
   const llcLine = `λ̂ per checkpoint (solid), the mean over ${chains > 1 ? `its ${chains} chains` : 'its one chain'}${banded ? `, with a ± standard error band (${seNote(chains)})` : ', without an error bar: health.json records no standard error'}`;
   const legend = `λ̂ (${chains > 1 ? `mean over ${chains} chains` : 'one chain'}${banded ? ' ± se' : ''})`;
   const rec = sweep.recommendation.point;
   const recNote = rec ? 'the recommended point (see Findings) is ringed in black' : 'no grid point qualified for a recommendation (see Findings)';
   return [
-    { name: 'training-mae', title: 'Train and test MAE over training', caption: `Mean absolute error on the full train (${int(d.summary.n_train)}) and test (${int(d.summary.n_test)}) splits, evaluated without dropout every ${int(d.config.train.eval_every)} steps. The dashed line is the test MAE of always predicting the median training target.`, spec: trainingChart(runs, 'mae', { value: baseline.medianTestMae, label: `always ${num(baseline.median)} (test MAE ${num(baseline.medianTestMae)})` }) },
-    { name: 'training-loss', title: 'Loss over training', caption: 'Mean squared error on the full train and test splits (eval mode), and the mean training minibatch loss since the previous evaluation (dropout on). The dashed line is the test MSE of always predicting the mean training target.', spec: trainingChart(runs, 'loss', { value: baseline.meanTestMse, label: `always ${num(baseline.mean)} (test MSE ${num(baseline.meanTestMse)})` }) },
-    { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).`, spec: llcOverlayChart(d.id, checkpoints, legend, metrics, 'mae') },
-    { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).`, spec: llcOverlayChart(d.id, checkpoints, legend, metrics, 'loss') },
-    { name: 'llc-chains', title: 'Every chain of the estimate stage, per draw', caption: `Per chain of one checkpoint: its llc nβ·(L − L₀) at each draw (top; its mean over the draws is the chain's λ̂) and its SGLD minibatch loss L (bottom). The static image shows the last checkpoint; in the live view the selector under the chart picks another.${blockNote(blockOf(d.config.estimate.num_draws))}`, spec: chainTracesChart(d.estimateTraces) },
+    { name: 'training-mae', title: 'Train and test MAE over training', caption: `Mean absolute error on the full train (${int(d.summary.n_train)}) and test (${int(d.summary.n_test)}) splits, evaluated without dropout every ${int(d.config.train.eval_every)} steps and at every checkpoint. The grey dashed line is the test MAE of always predicting the median training target.${dashes}`, spec: trainingChart(runs, 'mae', { value: baseline.medianTestMae, label: `always ${num(baseline.median)} (test MAE ${num(baseline.medianTestMae)})` }) },
+    { name: 'training-loss', title: 'Loss over training', caption: `Mean squared error on the full train and test splits (eval mode), and the mean training minibatch loss since the previous evaluation (dropout on, where there is dropout). The grey dashed line is the test MSE of always predicting the mean training target.${dashes}`, spec: trainingChart(runs, 'loss', { value: baseline.meanTestMse, label: `always ${num(baseline.mean)} (test MSE ${num(baseline.meanTestMse)})` }) },
+    { name: 'llc-vs-mae', title: 'λ̂ over checkpoints, with train and test MAE', caption: `Left axis: ${llcLine}. Right axis: train and test MAE (dashed).${panels}`, spec: llcOverlayChart(seeds, legend, 'mae') },
+    { name: 'llc-vs-loss', title: 'λ̂ over checkpoints, with train and test loss', caption: `Left axis: ${llcLine}. Right axis: train and test MSE (dashed).${panels}`, spec: llcOverlayChart(seeds, legend, 'loss') },
+    ...(seeds.length > 1 ? [{ name: 'llc-seeds', title: 'λ̂ over checkpoints, every training seed', caption: `${llcLine.replace(/^λ̂ per checkpoint \(solid\)/, 'λ̂ per checkpoint')}, one colour per training seed.`, spec: llcRunsChart(seeds.map((s) => ({ run: `seed ${s.seed}`, checkpoints: s.checkpoints }))) }] : []),
+    { name: 'llc-chains', title: 'Every chain of the estimate stage, per draw', caption: `Per chain of one checkpoint: its llc nβ·(L − L₀) at each draw (top; its mean over the draws is the chain's λ̂) and its SGLD minibatch loss L (bottom). The static image shows the last checkpoint of the last seed; in the live view the selector under the chart picks another.${blockNote(blockOf(d.config.estimate.num_draws))}`, spec: chainTracesChart(d.estimateTraces) },
     ...restrictedChart(d),
-    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)}`, caption: `λ̂ (left, ${llcScale([{ run: d.id, sweep }]).note}, since λ̂ grows with nβ) and λ̂/nβ (right, linear) for each step size ε (log scale) and inverse temperature nβ (colour); ${recNote}. A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
+    { name: 'sweep', title: `Calibration sweep on the checkpoint of step ${int(sweep.checkpoint_step)} (seed ${sweep.checkpoint_seed})`, caption: `λ̂ (left, ${llcScale([{ run: d.id, sweep }]).note}, since λ̂ grows with nβ) and λ̂/nβ (right, linear) for each step size ε (log scale) and inverse temperature nβ (colour); ${recNote}. A red ✕ marks a grid point where chains diverged: at its value, or at the top edge when no chain was left.`, spec: sweepChart([{ run: d.id, sweep }]) },
     { name: 'sweep-traces', title: 'λ̂ trace of every sweep point', caption: `The plot to choose ε and nβ from: for each nβ (a panel, with its own axis), each ε's llc nβ·(L − L₀) per draw, averaged over the chains that did not diverge. A usable ε levels off within the draws and does not run away; too small an ε is still climbing, too large a one climbs without end or diverges (missing lines). ${rec ? "The recommended point's line has a thick grey halo." : 'No point qualified for a recommendation.'}${blockNote(blockOf(sweep.num_draws))}`, spec: sweepTracesChart(sweep, d.sweepTraces) },
-    { name: 'calibration-trace', title: `Calibration loss trace on the checkpoint of step ${int(cal.result.checkpoint_step)}`, caption: `The SGLD minibatch loss of each of the ${cal.result.num_chains} chains per draw, their mean (black) with a ±std band, and the loss at the checkpoint (dashed).`, spec: calibrationChart(cal.result, cal.loss) },
+    { name: 'calibration-trace', title: `Calibration loss trace on the checkpoint of step ${int(cal.result.checkpoint_step)} (seed ${cal.result.checkpoint_seed})`, caption: `The SGLD minibatch loss of each of the ${cal.result.num_chains} chains per draw, their mean (black) with a ±std band, and the loss at the checkpoint (dashed).`, spec: calibrationChart(cal.result, cal.loss) },
     { name: 'data-sample', title: 'A sample of the data', caption: `The first ${sample.length} training sequences of generate/train.safetensors (report.sample_rows = ${d.config.report.sample_rows}): each cell shows the letter and, below it and by its shade, the target at that position (the fraction of x among the letters so far).`, spec: dataSampleChart(sample) },
   ];
 }
@@ -65,6 +73,7 @@ function restrictedChart(d: Complete): ChartDef[] {
 function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
   const fig = (name: string) => figure(charts.get(name)!);
   const found = findings(d);
+  const claims = evaluateClaims(claimCurves(seedRuns(d)), d.baseline.medianTestMae);
   const healthBody = SAMPLING_STAGES.map((stage) => {
     const h = d.health[stage];
     if (!h) return html`<h3>${stage}</h3><p class="warning">Stage ${stage} wrote no health.json.</p>`;
@@ -73,8 +82,9 @@ function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
   const sample = d.sample;
   return [
     { id: 'findings', title: 'Findings', body: html`${found.map((f) => html`<h3><a href="#${f.section}">${f.topic}</a></h3>${findingsList(f)}`)}` },
+    { id: 'claims', title: "The notebook's claims", body: claimsBody(claims) },
     { id: 'training', title: 'Training', body: html`${fig('training-mae')}${fig('training-loss')}` },
-    { id: 'llc', title: 'λ̂ over training', body: html`${fig('llc-vs-mae')}${fig('llc-vs-loss')}${charts.has('llc-components') ? fig('llc-components') : ''}${fig('llc-chains')}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(checkpointsWithSe(d, d.estimates.checkpoints), seNote(d.config.estimate.num_chains))}</details>` },
+    { id: 'llc', title: 'λ̂ over training', body: html`${charts.has('llc-seeds') ? fig('llc-seeds') : ''}${fig('llc-vs-mae')}${fig('llc-vs-loss')}${charts.has('llc-components') ? fig('llc-components') : ''}${fig('llc-chains')}<details><summary>λ̂ per checkpoint</summary>${estimatesTable(checkpointsWithSe(d, d.estimates.checkpoints), seNote(d.config.estimate.num_chains))}</details>` },
     { id: 'sweep', title: 'Calibration sweep (ε × nβ)', body: html`${fig('sweep')}${fig('sweep-traces')}<details><summary>All ${d.sweep.points.length} grid points</summary>${sweepTable(d.sweep)}</details>` },
     { id: 'calibration', title: 'Calibration trace', body: fig('calibration-trace') },
     { id: 'health', title: 'Sampler health', body: html`${healthBody}` },
@@ -92,7 +102,7 @@ function sections(d: Complete, charts: Map<string, RenderedChart>): Section[] {
 }
 
 function glance(d: Complete) {
-  const last = d.metrics.rows.at(-1);
+  const finals = d.metrics.map((m) => m.rows.at(-1)?.test_mae).filter((v): v is number => v !== undefined);
   const llcs = d.estimates.checkpoints.map((c) => c.llc_mean).filter((v): v is number => v !== null);
   const health = SAMPLING_STAGES.flatMap((s) => d.health[s]?.estimates ?? []);
   const seconds = SHOWN_STAGES.reduce((a, s) => a + (d.manifests[s]?.duration_s ?? 0), 0);
@@ -101,8 +111,8 @@ function glance(d: Complete) {
   const at = d.sweep.recommendation.point;
   const rec = at && d.sweep.points.find((p) => p.i === at.i && p.j === at.j);
   return [
-    { label: 'final test MAE', value: num(last?.test_mae), note: `constant prediction: ${num(d.baseline.medianTestMae)}` },
-    { label: 'λ̂, last checkpoint', value: num(d.estimates.checkpoints.at(-1)?.llc_mean), note: llcs.length ? `range ${num(Math.min(...llcs))} … ${num(Math.max(...llcs))} over ${llcs.length}` : 'none' },
+    { label: finals.length > 1 ? `final test MAE, median of ${finals.length} seeds` : 'final test MAE', value: num(finals.length ? median(finals) : undefined), note: `constant prediction: ${num(d.baseline.medianTestMae)}` },
+    { label: 'λ̂ over checkpoints', value: llcs.length ? `${num(Math.min(...llcs))} … ${num(Math.max(...llcs))}` : 'none', note: `${llcs.length} estimates` },
     { label: 'calibration λ̂', value: num(cal.llc_mean), note: calSe === null ? `${cal.num_chains} chains; no standard error` : `± ${num(calSe, 2)} (${seNote(cal.num_chains)})` },
     { label: 'sweep recommends', value: rec ? `ε = ${num(rec.epsilon)}` : 'no point', note: rec ? `nβ = ${num(rec.nbeta)}, λ̂ = ${num(rec.llc_mean)}` : 'none qualifies: see Findings' },
     { label: 'health warnings', value: String(health.reduce((a, e) => a + e.warnings.length, 0)), note: `over ${count(health.length, 'estimate')}` },

@@ -11,7 +11,7 @@ import { Estimates } from '../../schemas/estimate.ts';
 import { Health } from '../../schemas/health.ts';
 import type { Manifest } from '../../schemas/manifest.ts';
 import { Sweep } from '../../schemas/sweep.ts';
-import { Metrics, ModelConfigFile } from '../../schemas/training.ts';
+import { Metrics, ModelConfigFile, metricsName } from '../../schemas/training.ts';
 import { mean as meanOf, median as medianOf } from '../../pipeline/lib/util/moments.ts';
 import { readManifest, readSavedConfig } from '../../pipeline/lib/stage/run-dir.ts';
 import { requireTensor } from '../../pipeline/lib/util/safetensors.ts';
@@ -19,7 +19,7 @@ import { StageContext } from '../../pipeline/lib/stage/context.ts';
 import type { StageConfig, StageName } from '../../pipeline/lib/stage/registry.ts';
 
 /** The stages whose artifacts, manifests (tools, devices, timings) the report shows. */
-export const SHOWN_STAGES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration'] as const satisfies readonly StageName[];
+export const SHOWN_STAGES = ['generate', 'train', 'export', 'sweep', 'estimate', 'calibration'] as const satisfies readonly StageName[];
 export type ShownStage = (typeof SHOWN_STAGES)[number];
 export const SAMPLING_STAGES = ['estimate', 'sweep', 'calibration'] as const satisfies readonly ShownStage[];
 export type SamplingStage = (typeof SAMPLING_STAGES)[number];
@@ -50,7 +50,8 @@ export interface CalibrationRun {
 
 /** One estimate's per-chain traces, each [chains, draws] row-major. */
 export interface ChainTraces {
-  /** The checkpoint's training step. */
+  /** The checkpoint's training seed and step. */
+  seed: number;
   step: number;
   chains: number;
   draws: number;
@@ -69,7 +70,8 @@ export interface RunData {
   sample?: SampleRow[];
   baseline?: Baseline;
   model?: ModelConfigFile;
-  metrics?: Metrics;
+  /** Per training seed, ascending. */
+  metrics?: Metrics[];
   estimates?: Estimates;
   /** Per checkpoint of estimates.json (whole model), its trace file's loss and llc. */
   estimateTraces?: ChainTraces[];
@@ -143,7 +145,10 @@ export function loadRun(ctx: StageContext<'report'>): RunData {
     data.baseline = baselineOf(train.targets, split('test.safetensors').targets);
   }
   if (has('train')) {
-    data.metrics = ctx.readJsonInput('train', 'metrics.json', Metrics);
+    data.metrics = data.config.train.seeds
+      .slice()
+      .sort((a, b) => a - b)
+      .map((seed) => ctx.readJsonInput('train', metricsName(seed, 'json'), Metrics));
     data.model = ctx.readJsonInput('train', 'model.json', ModelConfigFile);
   }
   if (has('estimate')) {
@@ -152,7 +157,7 @@ export function loadRun(ctx: StageContext<'report'>): RunData {
     data.estimates = estimates;
     data.estimateTraces = estimates.checkpoints.map((c) => {
       const tensor = (name: string) => traceTensor(ctx, 'estimate', c.trace, name, [chains, draws]);
-      return { step: c.step, chains, draws, loss: tensor('loss'), llc: tensor('llc') };
+      return { seed: c.seed, step: c.step, chains, draws, loss: tensor('loss'), llc: tensor('llc') };
     });
   }
   if (has('sweep')) {

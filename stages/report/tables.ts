@@ -67,8 +67,8 @@ export function toolsTable(manifests: Partial<Record<ShownStage, Manifest>>): Ht
 
 /** `se` heads the standard-error column, e.g. "se over 2 chains". */
 export function estimatesTable(checkpoints: WithSe<CheckpointEstimate>[], se: string): Html {
-  const rows = checkpoints.map((c) => [int(c.step), num(c.llc_mean, 4), num(c.llc_se, 3), num(c.llc_std, 3), c.llc_per_chain.map((v) => num(v, 4)).join(', '), num(c.init_loss, 4), num(c.nbeta), c.diverged.length ? String(c.diverged.length) : '']);
-  return table(['checkpoint step', 'λ̂', se, 'std over chains', 'per chain', 'init loss', 'nβ', 'diverged chains'], rows, [0, 1, 2, 3, 5, 6, 7]);
+  const rows = checkpoints.map((c) => [String(c.seed), int(c.step), num(c.llc_mean, 4), num(c.llc_se, 3), num(c.llc_std, 3), c.llc_per_chain.map((v) => num(v, 4)).join(', '), num(c.init_loss, 4), num(c.nbeta), c.diverged.length ? String(c.diverged.length) : '']);
+  return table(['seed', 'checkpoint step', 'λ̂', se, 'std over chains', 'per chain', 'init loss', 'nβ', 'diverged chains'], rows, [0, 1, 2, 3, 4, 6, 7, 8]);
 }
 
 /** Every grid point: λ̂ ± se, λ̂/nβ, the recommendation's verdict on it (its health problems, or whether λ̂ agrees with the next smaller ε's). */
@@ -76,8 +76,9 @@ export function sweepTable(s: Sweep): Html {
   const rec = s.recommendation.point;
   const verdict = (p: Sweep['points'][number]) => {
     if (rec?.i === p.i && rec.j === p.j) return html`<b>recommended</b>`;
-    if (p.problems.length) return html`<span class="warning">${p.problems.join('; ')}</span>`;
-    return p.plateau === null ? 'healthy; no healthy smaller ε to compare' : p.plateau ? 'healthy; λ̂ agrees with the smaller ε' : 'healthy; λ̂ differs from the smaller ε';
+    const escaped = p.escaped ? [`escaped: ${p.escaped}`] : [];
+    if (p.problems.length || escaped.length) return html`<span class="warning">${[...p.problems, ...escaped].join('; ')}</span>`;
+    return p.plateau === null ? 'healthy, in the basin; no such smaller ε to compare' : p.plateau ? 'healthy, in the basin; λ̂ agrees with the smaller ε' : 'healthy, in the basin; λ̂ differs from the smaller ε';
   };
   const rows = s.points.map((p) => [num(p.epsilon), num(p.nbeta), num(p.llc_mean, 4), num(p.llc_se, 3), num(p.llc_over_nbeta, 4), p.llc_per_chain.map((v) => num(v, 4)).join(', '), num(p.init_loss, 4), p.diverged.length ? `${p.diverged.length} of ${s.num_chains}` : '', verdict(p)]);
   return table(['ε', 'nβ', 'λ̂', seNote(s.num_chains), 'λ̂/nβ', 'λ̂ per chain', 'init loss', 'diverged chains', 'calibration verdict'], rows, [0, 1, 2, 3, 4, 6]);

@@ -6,14 +6,9 @@
 import type { CheckpointEstimate } from '../../schemas/estimate.ts';
 import type { Health } from '../../schemas/health.ts';
 import type { RunData } from './run-data.ts';
+import { calibrationLabel, checkpointLabel } from '../../pipeline/lib/health/labels.ts';
 
 export type WithSe<T> = T & { llc_se: number | null };
-
-/** The labels the sampling stages give their estimates in health.json. */
-const healthLabel = {
-  checkpoint: (step: number, group?: string) => `checkpoint step ${step}${group ? `, group ${group}` : ''}`,
-  calibration: (step: number) => `calibration, checkpoint step ${step}`,
-};
 
 function seOf(health: Health | undefined, label: string): number | null {
   return health?.estimates.find((e) => e.label === label)?.llc_se ?? null;
@@ -26,9 +21,9 @@ export function seNote(chains: number): string {
 
 /** The estimate stage's checkpoints (or one estimate.restrict group's), each with its se. */
 export function checkpointsWithSe(d: Pick<RunData, 'health'>, checkpoints: CheckpointEstimate[], group?: string): WithSe<CheckpointEstimate>[] {
-  return checkpoints.map((c) => ({ ...c, llc_se: seOf(d.health.estimate, healthLabel.checkpoint(c.step, group)) }));
+  return checkpoints.map((c) => ({ ...c, llc_se: seOf(d.health.estimate, checkpointLabel(c.seed, c.step, group)) }));
 }
 
 export function calibrationSe(d: RunData): number | null {
-  return d.calibration ? seOf(d.health.calibration, healthLabel.calibration(d.calibration.result.checkpoint_step)) : null;
+  return d.calibration ? seOf(d.health.calibration, calibrationLabel(d.calibration.result.checkpoint_seed, d.calibration.result.checkpoint_step)) : null;
 }

@@ -6,7 +6,8 @@ export function logSpace(lo: number, hi: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => lo * (hi / lo) ** (i / (n - 1)));
 }
 
-/** nβ grid: log-spaced in [1e-2·nβ₀, 1e3·nβ₀]. */
-export function nbetaGrid(nbeta0: number, n: number): number[] {
-  return logSpace(1e-2 * nbeta0, 1e3 * nbeta0, n);
+/** nβ grid: log-spaced in [min, max], each 'auto' taking the notebook's bound, 1e-2·nβ₀ and
+ * 1e3·nβ₀ (nβ₀ = m/ln m). */
+export function nbetaGrid(nbeta0: number, n: number, min: number | 'auto' = 'auto', max: number | 'auto' = 'auto'): number[] {
+  return logSpace(min === 'auto' ? 1e-2 * nbeta0 : min, max === 'auto' ? 1e3 * nbeta0 : max, n);
 }

@@ -1,15 +1,13 @@
-// export: one ONNX model per training checkpoint, each decodable and holding that
-// checkpoint's weights, finite, as its initializers.
+// export: one ONNX model per training checkpoint of every seed, each decodable and holding
+// that checkpoint's weights, finite, as its initializers.
 import type { Manifest } from '../../../schemas/manifest.ts';
-import { CHECKPOINT_PATTERN } from '../../../schemas/training.ts';
+import { CHECKPOINT_PATTERN, MODEL_PATTERN, checkpointName, modelName } from '../../../schemas/training.ts';
 import { DataType } from '../../lib/onnx/ir.ts';
 import type { ParamSpec } from '../../lib/model/config.ts';
 import type { CheckContext } from '../context.ts';
 import { firstNonFinite, position } from '../tensors.ts';
 import { expectFiles } from './files.ts';
 import { modelOf } from './model.ts';
-
-export const MODEL_PATTERN = /^models\/step-(\d{6,})\.onnx$/;
 
 function checkModel(c: CheckContext, file: string, checkpoint: string, params: readonly ParamSpec[]): void {
   const model = c.onnx(file);
@@ -36,8 +34,14 @@ export function checkExport(c: CheckContext, _m: Manifest): void {
   const model = modelOf(c, 'export/model.json');
   if (model && c.intact('train/model.json') && c.sha('export/model.json') !== c.sha('train/model.json')) c.fail('export/model.json', 'differs from train/model.json');
   const models = c.outputs('export').filter((f) => MODEL_PATTERN.test(f));
-  const steps = c.outputs('train').flatMap((f) => CHECKPOINT_PATTERN.exec(f)?.[1] ?? []);
-  if (c.manifests.has('train')) expectFiles(c, 'export', models, steps.map((s) => `models/step-${s}.onnx`), `one model per checkpoint of the train stage (${steps.length})`);
+  const checkpoints = c.outputs('train').flatMap((f) => {
+    const m = CHECKPOINT_PATTERN.exec(f);
+    return m ? [modelName(Number(m[1]), Number(m[2]))] : [];
+  });
+  if (c.manifests.has('train')) expectFiles(c, 'export', models, checkpoints, `one model per checkpoint of the train stage (${checkpoints.length})`);
   if (!model) return;
-  for (const f of models) checkModel(c, `export/${f}`, `train/checkpoints/step-${MODEL_PATTERN.exec(f)![1]}.safetensors`, model.params);
+  for (const f of models) {
+    const m = MODEL_PATTERN.exec(f)!;
+    checkModel(c, `export/${f}`, `train/${checkpointName(Number(m[1]), Number(m[2]))}`, model.params);
+  }
 }

@@ -37,7 +37,7 @@ export function checkTrace(c: CheckContext, file: string, chains: number, draws:
 
 /** The stage's traces: exactly the files its results name, each well-formed. */
 export function checkTraces(c: CheckContext, stage: string, specs: readonly TraceSpec[], chains: number, draws: number, source: string): void {
-  const listed = c.outputs(stage).filter((f) => f.startsWith('traces/') || specs.some((s) => s.trace === f));
+  const listed = c.outputs(stage).filter((f) => /^(seed-\d+\/)?traces\//.test(f) || specs.some((s) => s.trace === f));
   expectFiles(c, stage, listed, specs.map((s) => s.trace), `${source} names ${specs.length} trace files`);
   for (const s of specs) if (listed.includes(s.trace)) checkTrace(c, `${stage}/${s.trace}`, chains, draws, s.diverged);
 }

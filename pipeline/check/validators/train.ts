@@ -1,26 +1,28 @@
-// train: model.json agrees with the config, one checkpoint per checkpoint_every steps, each
-// exactly the model's parameters and finite; metrics per eval_every steps; the optimizer
-// state.
+// train: model.json agrees with the config; per training seed, one checkpoint per step of
+// the checkpoint schedule, each exactly the model's parameters and finite, metrics at every
+// evaluation step, and the optimizer state.
 import { TrainConfig } from '../../../schemas/config.ts';
 import type { Manifest } from '../../../schemas/manifest.ts';
-import { CHECKPOINT_PATTERN, Metrics, checkpointName, checkpointSteps } from '../../../schemas/training.ts';
+import { CHECKPOINT_PATTERN, Metrics, checkpointName, checkpointSteps, evaluationSteps, metricsName, optimizerName } from '../../../schemas/training.ts';
 import type { CheckContext } from '../context.ts';
 import { expectParameters } from '../tensors.ts';
 import { manifestSection } from './section.ts';
 import { expectFiles } from './files.ts';
 import { modelOf } from './model.ts';
 
-function checkMetrics(c: CheckContext, steps: number, every: number): void {
-  const want = Array.from({ length: Math.floor(steps / every) }, (_, i) => (i + 1) * every);
-  const why = `train.steps = ${steps} with eval_every = ${every} gives ${want.length} evaluations`;
-  expectFiles(c, 'train', c.outputs('train').filter((f) => f.startsWith('metrics.')), want.length ? ['metrics.json', 'metrics.csv'] : ['metrics.csv'], why);
-  const metrics = c.json('train/metrics.json', Metrics);
+function checkMetrics(c: CheckContext, seed: number, steps: number, evalEvery: number, checkpoints: readonly number[]): void {
+  const want = evaluationSteps(steps, evalEvery, checkpoints);
+  const why = `train.steps = ${steps} with eval_every = ${evalEvery} and a checkpoint at ${checkpoints.length} steps gives ${want.length} evaluations`;
+  const [json, csv] = [metricsName(seed, 'json'), metricsName(seed, 'csv')];
+  expectFiles(c, 'train', c.outputs('train').filter((f) => f.startsWith(`seed-${seed}/metrics.`)), want.length ? [json, csv] : [csv], why);
+  const metrics = c.json(`train/${json}`, Metrics);
   if (!metrics) return;
+  if (metrics.seed !== seed) c.fail(`train/${json}`, `names seed ${metrics.seed}, expected ${seed}`);
   const got = metrics.rows.map((r) => r.step);
-  if (got.join() !== want.join()) c.fail('train/metrics.json', `has rows for steps [${got.join(', ')}], expected one per train.eval_every = ${every} steps up to ${steps}`);
-  const csv = c.bytes('train/metrics.csv');
-  const lines = csv && Buffer.from(csv).toString('utf8').trim().split('\n');
-  if (lines && lines.length !== metrics.rows.length + 1) c.fail('train/metrics.csv', `has ${lines.length - 1} rows, metrics.json ${metrics.rows.length}`);
+  if (got.join() !== want.join()) c.fail(`train/${json}`, `has rows for steps [${got.join(', ')}], expected [${want.join(', ')}]: ${why}`);
+  const text = c.bytes(`train/${csv}`);
+  const lines = text && Buffer.from(text).toString('utf8').trim().split('\n');
+  if (lines && lines.length !== metrics.rows.length + 1) c.fail(`train/${csv}`, `has ${lines.length - 1} rows, ${json} ${metrics.rows.length}`);
 }
 
 export function checkTrain(c: CheckContext, m: Manifest): void {
@@ -35,18 +37,21 @@ export function checkTrain(c: CheckContext, m: Manifest): void {
   }
   const checkpoints = c.outputs('train').filter((f) => CHECKPOINT_PATTERN.test(f));
   if (cfg) {
-    const expected = checkpointSteps(cfg.steps, cfg.checkpoint_every).map(checkpointName);
-    expectFiles(c, 'train', checkpoints, expected, `train.steps = ${cfg.steps} with checkpoint_every = ${cfg.checkpoint_every} gives ${expected.length} checkpoints`);
-    checkMetrics(c, cfg.steps, cfg.eval_every);
+    const steps = checkpointSteps(cfg.steps, cfg.checkpoint_every, cfg.log_checkpoints);
+    const expected = cfg.seeds.flatMap((seed) => steps.map((step) => checkpointName(seed, step)));
+    expectFiles(c, 'train', checkpoints, expected, `train.seeds = [${cfg.seeds.join(', ')}] and train.steps = ${cfg.steps} with checkpoint_every = ${cfg.checkpoint_every}, log_checkpoints = ${cfg.log_checkpoints} give ${expected.length} checkpoints`);
+    for (const seed of cfg.seeds) checkMetrics(c, seed, cfg.steps, cfg.eval_every, steps);
   }
   if (!model) return;
   for (const f of checkpoints) {
     const tensors = c.tensors(`train/${f}`);
     if (tensors) expectParameters(c, `train/${f}`, tensors, model.params);
   }
-  if (c.outputs('train').includes('optimizer.safetensors')) {
-    const tensors = c.tensors('train/optimizer.safetensors');
-    const moments = (['m', 'v'] as const).flatMap((k) => model.params.map((p) => ({ ...p, name: `${k}/${p.name}` })));
-    if (tensors) expectParameters(c, 'train/optimizer.safetensors', tensors, moments);
+  const moments = (['m', 'v'] as const).flatMap((k) => model.params.map((p) => ({ ...p, name: `${k}/${p.name}` })));
+  for (const seed of cfg?.seeds ?? []) {
+    const file = optimizerName(seed);
+    if (!c.outputs('train').includes(file)) continue;
+    const tensors = c.tensors(`train/${file}`);
+    if (tensors) expectParameters(c, `train/${file}`, tensors, moments);
   }
 }

@@ -89,6 +89,7 @@ async function planShards(version: string, model: SgldModel, points: readonly St
       w0: await hashOf(p.w0),
       ...(p.mask ? { mask: await hashOf(p.mask) } : {}),
       key: p.key,
+      ...(p.trainSeed !== undefined ? { trainSeed: p.trainSeed } : {}),
       ...(p.lr !== undefined ? { lr: p.lr } : {}),
       ...(p.nbeta !== undefined ? { nbeta: p.nbeta } : {}),
     });

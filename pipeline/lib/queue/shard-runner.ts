@@ -20,6 +20,7 @@ export async function runShard(shard: Shard, blobs: BlobCache, device: Device, w
   const point = async (p: PointRef): Promise<StartPoint> => ({
     w0: float32Of(await blobs.get(p.w0)),
     key: p.key,
+    ...(p.trainSeed !== undefined ? { trainSeed: p.trainSeed } : {}),
     ...(p.mask ? { mask: float32Of(await blobs.get(p.mask)) } : {}),
     ...(p.lr !== undefined ? { lr: p.lr } : {}),
     ...(p.nbeta !== undefined ? { nbeta: p.nbeta } : {}),

@@ -19,6 +19,7 @@ const PointRef = z.object({
   mask: z.string().optional(),
   /** With the settings' seed and the chain index, names the chain's random streams. */
   key: z.number().int(),
+  trainSeed: z.number().int().optional(),
   lr: z.number().optional(),
   nbeta: z.number().optional(),
 });

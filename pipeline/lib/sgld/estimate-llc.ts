@@ -16,12 +16,16 @@ import { initLosses, sampleChains, type ChainRun, type ChainSpec, type Dataset, 
 import { checkSchedule, totalSteps, type DrawSchedule } from './draw-schedule.ts';
 import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './llc-estimator.ts';
 
-export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device' | 'restrict' | 'params' | 'freeze'>;
+/** The estimate settings a sampler runs with: ε and nβ resolved (no 'sweep'). */
+export type LlcSettings = Omit<z.infer<typeof EstimateConfig>, 'device' | 'restrict' | 'params' | 'freeze' | 'ordering_checkpoints' | 'lr' | 'nbeta'> & { lr: number; nbeta: number | 'auto' };
 
 export interface StartPoint {
   w0: Float32Array;
   /** Names the point's random streams (the estimate stage: its checkpoint's training step). */
   key: number;
+  /** The training seed of the run the point belongs to: each run's chains draw from their own
+   * streams (0 or absent: the streams of a single-seed run). */
+  trainSeed?: number;
   /** This point's own ε and nβ instead of the settings' (a sweep's grid point). */
   lr?: number;
   nbeta?: number;
@@ -46,8 +50,10 @@ export interface LlcRunOptions extends SessionOptions {
 /** Stream index of the init_loss loader (chains use 0 … num_chains−1). */
 const INIT_LOSS_STREAM = 0xffffffff;
 
-function streamRng(seed: number, key: number, index: number): Pcg32 {
-  return new Pcg32(seed, (BigInt(key) << 32n) | BigInt(index));
+/** PCG32 seeded by the settings' seed (low 32 bits) and the training seed (high 32 bits), on
+ * the stream (key, index). */
+function streamRng(seed: number, p: Pick<StartPoint, 'key' | 'trainSeed'>, index: number): Pcg32 {
+  return new Pcg32(BigInt(seed) | (BigInt(p.trainSeed ?? 0) << 32n), (BigInt(p.key) << 32n) | BigInt(index));
 }
 
 export function scheduleOf(s: LlcSettings): DrawSchedule {
@@ -75,9 +81,9 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
 // so that every onnxruntime session sees the same inputs as in-process and gives the same bits.
 
 /** devinterp's init_loss of every point: the first num_chains batches of one pass, at most the whole pass. */
-export function pointInitLosses(model: SgldModel, points: readonly Pick<StartPoint, 'w0' | 'key'>[], data: Dataset, s: LlcSettings, opts: SessionOptions): Promise<number[]> {
+export function pointInitLosses(model: SgldModel, points: readonly Pick<StartPoint, 'w0' | 'key' | 'trainSeed'>[], data: Dataset, s: LlcSettings, opts: SessionOptions): Promise<number[]> {
   const batches = Math.min(s.num_chains, batchesPerPass(data.x.dims[0]!, s.batch_size));
-  return initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p.key, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
+  return initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
 }
 
 export function samplerOptions(s: LlcSettings, opts: LlcRunOptions): SamplerOptions {
@@ -94,7 +100,7 @@ export function chainSpec(p: StartPoint, s: LlcSettings, chain: number): ChainSp
     localization: s.localization,
     weightDecay: s.weight_decay,
     noiseLevel: s.noise_level,
-    rng: streamRng(s.seed, p.key, chain),
+    rng: streamRng(s.seed, p, chain),
   };
 }
 

@@ -16,7 +16,7 @@ import { SAMPLER_DEFAULTS, type Dataset } from './sessions.ts';
 import { QUEUE_ENV } from '../queue/connection.ts';
 
 export interface LabelledPoint extends StartPoint {
-  /** Names the estimate in warnings and health.json, e.g. "checkpoint step 5500". */
+  /** Names the estimate in warnings and health.json (pipeline/lib/health/labels.ts). */
   label: string;
 }
 

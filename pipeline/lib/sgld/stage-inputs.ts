@@ -1,7 +1,7 @@
 // What every sampling stage (estimate, sweep, calibration) reads: the training split, the
-// exported models as starting points, and the seed model they share.
+// exported models of every training seed as starting points, and the seed model they share.
 import { splitFromTensors } from '../../../schemas/dataset.ts';
-import { ModelConfigFile } from '../../../schemas/training.ts';
+import { MODEL_PATTERN, ModelConfigFile } from '../../../schemas/training.ts';
 import type { StageContext } from '../stage/context.ts';
 import { DataType } from '../onnx/ir.ts';
 import { readCheckpoint, type Checkpoint } from './checkpoints.ts';
@@ -11,8 +11,10 @@ import type { Dataset } from './sessions.ts';
 export interface SamplingInputs {
   model: SgldModel;
   data: Dataset;
-  /** In training order. */
+  /** By training seed (ascending), then in training order. */
   checkpoints: Checkpoint[];
+  /** The training seeds, ascending. */
+  seeds: number[];
 }
 
 export function samplingInputs(ctx: StageContext): SamplingInputs {
@@ -20,7 +22,7 @@ export function samplingInputs(ctx: StageContext): SamplingInputs {
   const { schema: _s, schema_version: _v, ...cfg } = ctx.readJsonInput('export', 'model.json', ModelConfigFile);
   if (train.seqLen !== cfg.seqLen) throw new Error(`generate/train.safetensors has sequences of ${train.seqLen}, the model takes ${cfg.seqLen}`);
   const model = seedSgldModel(cfg);
-  const checkpoints = ctx.inputsUnder('export', 'models').map((path) => readCheckpoint(path, model));
+  const checkpoints = ctx.inputsMatching('export', MODEL_PATTERN).map(({ path, match }) => readCheckpoint(match[0], path, model));
   if (checkpoints.length === 0) throw new Error('the export stage wrote no models');
   return {
     model,
@@ -28,14 +30,18 @@ export function samplingInputs(ctx: StageContext): SamplingInputs {
       x: { dataType: DataType.INT64, dims: [train.n, train.seqLen], data: train.tokens },
       y: { dataType: DataType.FLOAT, dims: [train.n, train.seqLen], data: train.targets },
     },
-    checkpoints: checkpoints.sort((a, b) => a.step - b.step),
+    checkpoints: checkpoints.sort((a, b) => a.seed - b.seed || a.step - b.step),
+    seeds: [...new Set(checkpoints.map((c) => c.seed))].sort((a, b) => a - b),
   };
 }
 
-/** The checkpoint a config key selects: an index into the checkpoints, negative from the end. */
+/** The checkpoint a config key selects: an index into the checkpoints of the first (smallest)
+ * training seed, negative from the end. */
 export function pickCheckpoint(checkpoints: readonly Checkpoint[], index: number, key: string): Checkpoint {
-  const i = index < 0 ? checkpoints.length + index : index;
-  const c = checkpoints[i];
-  if (!c) throw new Error(`${key} = ${index}: there are ${checkpoints.length} checkpoints (indices 0…${checkpoints.length - 1}, or −1…−${checkpoints.length} from the end)`);
+  const first = Math.min(...checkpoints.map((c) => c.seed));
+  const ofSeed = checkpoints.filter((c) => c.seed === first);
+  const i = index < 0 ? ofSeed.length + index : index;
+  const c = ofSeed[i];
+  if (!c) throw new Error(`${key} = ${index}: training seed ${first} has ${ofSeed.length} checkpoints (indices 0…${ofSeed.length - 1}, or −1…−${ofSeed.length} from the end)`);
   return c;
 }

@@ -67,12 +67,14 @@ export class StageContext<S extends StageName = StageName> {
     return { path, bytes };
   }
 
-  /** The verified paths of an upstream stage's outputs under a folder (e.g. its checkpoints), in name order. */
-  inputsUnder(stage: StageName, folder: string): string[] {
+  /** The verified paths of an upstream stage's outputs whose names match `pattern`, in name order, with the match. */
+  inputsMatching(stage: StageName, pattern: RegExp): { path: string; match: RegExpExecArray }[] {
     return Object.keys(this.manifestOf(stage).outputs)
-      .filter((f) => f.startsWith(`${folder}/`))
       .sort()
-      .map((f) => this.input(stage, f));
+      .flatMap((f) => {
+        const match = pattern.exec(f);
+        return match ? [{ path: this.input(stage, f), match }] : [];
+      });
   }
 
   readJsonInput<T extends z.ZodTypeAny>(stage: StageName, file: string, schema: T): z.infer<T> {

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../../schemas/config.ts';
 
-export const STAGE_NAMES = ['generate', 'train', 'export', 'estimate', 'sweep', 'calibration', 'report'] as const;
+export const STAGE_NAMES = ['generate', 'train', 'export', 'sweep', 'estimate', 'calibration', 'report'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** The estimate keys the sweep and calibration share: loader, seeds, λ, σ and device. */
@@ -31,8 +31,10 @@ export type StageConfig<S extends StageName> = ReturnType<(typeof SLICES)[S]>;
 
 export interface StageDef<S extends StageName = StageName> {
   name: S;
-  /** Upstream stages whose outputs this stage reads. */
+  /** Upstream stages whose outputs this stage reads … */
   deps: StageName[];
+  /** … and those it reads only under some configs. */
+  depsWhen?: (config: Config) => StageName[];
   /** The part of the config this stage's result depends on. */
   slice(config: Config): StageConfig<S>;
   /** Schema of the stage's outputs, recorded in its manifest. */
@@ -63,19 +65,21 @@ export const STAGES: { [S in StageName]: StageDef<S> } = {
     outputSchema: { id: 'llc-pipeline/onnx-export', version: 1 },
     summary: 'every checkpoint as an eval-mode ONNX model, checked against tfjs in onnxruntime',
   },
-  estimate: {
-    name: 'estimate',
-    deps: ['generate', 'export'],
-    slice: SLICES.estimate,
-    outputSchema: { id: 'llc-pipeline/llc-estimates', version: 1 },
-    summary: 'λ̂ of every checkpoint by SGLD in onnxruntime',
-  },
   sweep: {
     name: 'sweep',
     deps: ['generate', 'export'],
     slice: SLICES.sweep,
     outputSchema: { id: 'llc-pipeline/sweep', version: 1 },
     summary: 'the ε × nβ calibration grid on one checkpoint',
+  },
+  estimate: {
+    name: 'estimate',
+    deps: ['generate', 'export'],
+    // The sweep's recommended ε and nβ, where estimate.lr / estimate.nbeta = sweep.
+    depsWhen: (c) => (c.estimate.lr === 'sweep' || c.estimate.nbeta === 'sweep' ? ['sweep'] : []),
+    slice: SLICES.estimate,
+    outputSchema: { id: 'llc-pipeline/llc-estimates', version: 1 },
+    summary: 'λ̂ of every checkpoint of every training seed by SGLD in onnxruntime',
   },
   calibration: {
     name: 'calibration',
@@ -102,10 +106,8 @@ export function isStageName(name: string): name is StageName {
   return (STAGE_NAMES as readonly string[]).includes(name);
 }
 
-/** The stages downstream of `name`, in pipeline order. */
-export function downstreamOf(name: StageName): StageName[] {
-  const out = new Set<StageName>([name]);
-  for (const s of STAGE_NAMES) if (STAGES[s].deps.some((d) => out.has(d))) out.add(s);
-  out.delete(name);
-  return STAGE_NAMES.filter((s) => out.has(s));
+/** The upstream stages `stage` reads under `config`. */
+export function depsOf(stage: StageName, config: Config): StageName[] {
+  const def: StageDef = STAGES[stage];
+  return [...def.deps, ...(def.depsWhen?.(config) ?? [])];
 }
