@@ -173,6 +173,32 @@ test('the sweep and calibration through Redis are byte-identical to in-process',
   assert.deepEqual(compared(join(root, 'q', 'calibration')), calibration);
 });
 
+test('training seeds through Redis, a shard each: checkpoints and Adam states byte-identical to in-process, the same metrics', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const port = await freePort();
+  await redis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const root = mkdtempSync(join(tmpdir(), 'llc-queue-train-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const here = await pipeline(['run', 'train', '--run', 'a', ...TINY], root);
+  assert.equal(here.code, 0, here.stderr);
+  const workers = await Promise.all([worker(t, url), worker(t, url)]);
+  const queued = await pipeline(['run', 'train', '--run', 'b', ...TINY, '--queue', url], root);
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.match(queued.stderr, /train: training through the queue at redis:\/\/127\.0\.0\.1:\d+: 2 seeds/);
+  assert.match(queued.stderr, /train: 2 shards on redis/);
+  const told = workers.map((w) => w.output()).join('\n');
+  for (const seed of [0, 1]) assert.match(told, new RegExp(`shard train-seed-${seed}: training seed ${seed}, 40 steps[\\s\\S]*shard train-seed-${seed} done: 40 training steps`));
+  const a = compared(join(root, 'a', 'train'));
+  const b = compared(join(root, 'b', 'train'));
+  assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
+  // Timings differ; every number the run computed does not.
+  const untimed = (bytes: Buffer, file: string) => (file.endsWith('metrics.json') ? JSON.parse(bytes.toString()).rows.map(({ elapsed_s: _, ...r }: { elapsed_s: number }) => r) : file.endsWith('metrics.csv') ? bytes.toString().split('\n').map((l) => l.split(',').slice(0, -1).join()) : bytes);
+  for (const file of Object.keys(a)) assert.deepEqual(untimed(b[file]!, file), untimed(a[file]!, file), file);
+  assert.ok(Object.keys(a).some((f) => /seed-1\/checkpoints\/step-000040\.safetensors$/.test(f)));
+  const manifest = JSON.parse(readFileSync(join(root, 'b', 'train', 'manifest.json'), 'utf8'));
+  assert.equal(manifest.runtime.queue, url);
+});
+
 test('Redis restarted empty mid-stage: the stage fails saying so and leaves the artifacts as they were', { skip: SKIP, timeout: 300_000 }, async (t) => {
   const port = await freePort();
   const first = await redis(t, port);

@@ -88,9 +88,10 @@ ${CONFIG_FLAGS_HELP}
   --force             rerun the named stages even when fresh (not the upstream ones)
   --single            run only the named stages; refuse, naming it, when a stage they read
                       from is not fresh (as dvc repro --single-item)
-  --queue <url>       redis://HOST:PORT[/db] (default: $PIPELINE_QUEUE): estimate, sweep and
-                      calibration hand their chains to \`pipeline worker\` processes through
-                      this Redis queue and write the same artifacts once every shard is in
+  --queue <url>       redis://HOST:PORT[/db] (default: $PIPELINE_QUEUE): train hands its seeds,
+                      estimate, sweep and calibration their chains, to \`pipeline worker\`
+                      processes through this Redis queue, and each writes the same artifacts
+                      once every shard is in
   -h, --help          this text
 
 Stages:

@@ -1,5 +1,5 @@
-// `pipeline worker`: takes sampling shards from the queue (pipeline/lib/queue) and runs them
-// on this host's device until stopped. BullMQ hands each shard to one worker at a time,
+// `pipeline worker`: takes shards from the queue (pipeline/lib/queue) — sampling chains, or
+// a training seed — and runs them on this host's device until stopped. BullMQ hands each shard to one worker at a time,
 // renews its lock while it runs, and gives it to another worker when this one dies.
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -26,8 +26,9 @@ const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export const workerCommand: Command = {
   usage: `pipeline worker --queue redis://HOST:PORT[/db] [options]
 
-Takes sampling shards (estimate, sweep, calibration) from the queue that \`pipeline run
---queue\` fills, runs them here, and sends the results back; runs until stopped. Inputs
+Takes shards from the queue that \`pipeline run --queue\` fills — a training seed (train),
+or SGLD chains (estimate, sweep, calibration) — runs them here, and sends the results back;
+runs until stopped. Inputs
 (model, weights, data) come from Redis by sha256, so a worker host needs only this
 checkout and the queue's address. A worker takes only shards of its own code version (the
 sampling code, lockfile, package versions and Node; printed at start), so it never runs a
@@ -69,12 +70,13 @@ Options:
       queueName(version),
       async (job, token) => {
         const parsed = Shard.safeParse(job.data);
-        if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not a sampling shard: ${parsed.error.issues[0]?.message}`);
+        if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not a shard: ${parsed.error.issues[0]?.message}`);
         const shard = parsed.data as Shard;
         // The queue is this version's; a shard that disagrees was put there by something else.
         if (shard.version !== version) throw new UnrecoverableError(`shard ${shard.id} names code version ${shard.version} but is on the queue of ${version}`);
         active.set(job.id!, { job, token });
-        log(`shard ${shard.id}: ${shard.task.kind === 'init' ? `init losses of ${shard.task.points.length} starting points` : `${shard.task.chains.length} chains`}`);
+        const task = shard.task;
+        log(`shard ${shard.id}: ${task.kind === 'init' ? `init losses of ${task.points.length} starting points` : task.kind === 'chains' ? `${task.chains.length} chains` : `training seed ${task.seed}, ${(task.config as { steps: number }).steps} steps`}`);
         const started = performance.now();
         let steps = 0;
         let sent = 0;
@@ -88,7 +90,7 @@ Options:
             }
           });
           const seconds = (performance.now() - started) / 1000;
-          log(`shard ${shard.id} done: ${steps} chain-steps in ${seconds.toFixed(3)} s`);
+          log(`shard ${shard.id} done: ${steps} ${task.kind === 'train' ? 'training steps' : 'chain-steps'} in ${seconds.toFixed(3)} s`);
           return encodeResult(result);
         } finally {
           active.delete(job.id!);

@@ -15,6 +15,7 @@ import type { TrainerState } from './engine.ts';
 import { initialWeights } from './init.ts';
 import { metricsCsv } from './metrics.ts';
 import { ORT_STEPS_PER_RUN, openEngine } from './open-engine.ts';
+import type { Device } from '../../pipeline/lib/onnx/ort.ts';
 
 export interface SeedFiles {
   /** A file this seed's folder already holds (an interrupted attempt's), or undefined. */
@@ -32,6 +33,9 @@ export interface SeedRunOptions {
   /** Hashes of the stage's inputs: an attempt resumes only over the same data. */
   inputs: unknown;
   seed: number;
+  /** Where to train in place of train.device (a queue worker's own device); the fingerprint
+   * keeps the config's, so that the files are those an in-process run writes. */
+  device?: Device;
   files: SeedFiles;
   log: (message: string) => void;
   /** Called after every run of steps with the step reached and a short status. */
@@ -89,7 +93,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   if (!resumed) o.files.remove(seedDir(o.seed));
   const adam = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.adam_eps, weightDecay: c.weight_decay, decoupled: c.optimizer === 'adamw' };
   const state = resumed?.state ?? { weights: initialWeights(params, o.seed, c.init_gain) };
-  const opened = await openEngine(c, { cfg: o.cfg, adam, seed: o.seed, batchSize: c.batch_size, train: o.train, test: o.test, state });
+  const opened = await openEngine(o.device ? { ...c, device: o.device } : c, { cfg: o.cfg, adam, seed: o.seed, batchSize: c.batch_size, train: o.train, test: o.test, state });
   const { engine } = opened;
   try {
     const rows = resumed?.rows ?? [];

@@ -1,5 +1,5 @@
 // The inputs of shards, stored in Redis under the sha256 of their bytes: the seed model's
-// config, starting weights, masks and the training data. Redis rather than a shared
+// config, starting weights, masks and the training (and, to train, test) data. Redis rather than a shared
 // artifacts folder, so a worker host needs nothing but the queue's address; these inputs
 // are a few MB (Redis takes strings up to 512 MB). The head stores each once per stage and
 // keeps it a day; a worker keeps the few it used last in memory and checks every hash.
@@ -9,6 +9,7 @@ import { DataType, type TensorValue } from '../onnx/ir.ts';
 import type { Dataset } from '../sgld/sessions.ts';
 import { sha256 } from '../util/hash.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeDType } from '../util/safetensors.ts';
+import { splitFromTensors, type SplitTensors } from '../../../schemas/dataset.ts';
 
 const KEY = (hash: string) => `llc:blob:${hash}`;
 const KEEP_S = 24 * 3600;
@@ -61,6 +62,15 @@ function safeDType(t: TensorValue, name: string): SafeDType {
 export function datasetBytes(data: Dataset): Uint8Array {
   const tensor = (t: TensorValue, name: string) => ({ dtype: safeDType(t, name), shape: t.dims, data: t.data as Float32Array });
   return encodeSafetensors({ x: tensor(data.x, 'x'), y: tensor(data.y, 'y') }, data.loss ? { loss: JSON.stringify(data.loss) } : {});
+}
+
+/** A generate split (tokens, targets) as bytes, and back. */
+export function splitBytes(s: SplitTensors): Uint8Array {
+  return encodeSafetensors({ tokens: { dtype: 'I64', shape: [s.n, s.seqLen], data: s.tokens }, targets: { dtype: 'F32', shape: [s.n, s.seqLen], data: s.targets } });
+}
+
+export function splitOf(bytes: Uint8Array): SplitTensors {
+  return splitFromTensors(decodeSafetensors(bytes, 'queued split').tensors, 'queued split');
 }
 
 export function datasetOf(bytes: Uint8Array): Dataset {

@@ -1,6 +1,7 @@
-// The head node's side: a sampling stage's starting points become shards on the queue; the
-// head follows them (one progress total over all workers), and once every shard is in it
-// merges them in shard order into the results runLlc would have given in-process. Anything
+// The head node's side: a sampling stage's starting points, or the train stage's seeds,
+// become shards on the queue; the head follows them (one progress total over all workers),
+// and once every shard is in it merges them in shard order into the results the stage would
+// have computed in-process. Anything
 // that goes wrong — a failed shard, Redis gone or emptied — throws before the
 // stage writes a file, so no partial artifact is ever committed.
 import { Job, Queue } from 'bullmq';
@@ -9,10 +10,14 @@ import { mergeRuns, scheduleOf, type LlcResult, type LlcSettings, type StartPoin
 import { checkSchedule, totalSteps } from '../sgld/draw-schedule.ts';
 import type { SgldModel } from '../sgld/sampled-model.ts';
 import { SAMPLER_DEFAULTS, sessionGroups, type Dataset } from '../sgld/sessions.ts';
-import { datasetBytes, float32Bytes, putBlob } from './blobs.ts';
+import { datasetBytes, float32Bytes, putBlob, splitBytes } from './blobs.ts';
 import { queueName, type QueueAddress } from './connection.ts';
 import { rosterVersions } from './roster.ts';
-import { chainsShardId, codeVersion, decodeResult, INIT_SHARD, jobId, type EncodedResult, type PointRef, type Shard, type ShardResult } from './shards.ts';
+import { chainsShardId, codeVersion, decodeResult, INIT_SHARD, jobId, trainShardId, type EncodedResult, type PointRef, type Shard, type ShardResult } from './shards.ts';
+import type { Config } from '../../../schemas/config.ts';
+import type { SplitTensors } from '../../../schemas/dataset.ts';
+import type { SeedModelConfig } from '../model/config.ts';
+import type { SeedRunResult } from '../../../stages/train/train-seed.ts';
 
 /** How often the head looks at its shards. */
 const POLL_MS = 100;
@@ -43,6 +48,49 @@ export async function runLlcOnQueue(
 ): Promise<QueuedSampling> {
   if (!model.seedConfig) throw new Error('only the seed transformer can be sampled through the queue');
   checkSchedule(scheduleOf(s));
+  const { shards, done } = await runShards(address, (version, put) => planShards(version, model, points, data, s, put), (shard) => (shard.task.kind === 'chains' ? shard.task.chains.length * totalSteps(scheduleOf(s)) : 0), onProgress, log);
+  return merge(points, shards, done, s);
+}
+
+export interface QueuedTraining {
+  /** Per seed, in train.seeds order: the files of its folder and what the run reports. */
+  seeds: { files: Record<string, Uint8Array>; result: SeedRunResult }[];
+  device: Device;
+  workers: string[];
+}
+
+/** The train stage's seeds as one shard each; every shard's steps count as its progress. */
+export async function trainOnQueue(
+  address: QueueAddress,
+  cfg: SeedModelConfig,
+  config: Config['train'],
+  train: SplitTensors,
+  test: SplitTensors,
+  inputs: unknown,
+  onProgress: (steps: number) => void,
+  log: (message: string) => void,
+): Promise<QueuedTraining> {
+  const plan = async (version: string, put: (bytes: Uint8Array) => Promise<string>): Promise<Shard[]> => {
+    const common = { version, model: await put(Buffer.from(JSON.stringify(cfg))), data: await put(splitBytes(train)), settings: {} };
+    const testSplit = await put(splitBytes(test));
+    return config.seeds.map((seed): Shard => ({ ...common, id: trainShardId(seed), task: { kind: 'train', seed, config, test: testSplit, inputs: JSON.stringify(inputs) } }));
+  };
+  const { shards, done } = await runShards(address, plan, () => config.steps, onProgress, log);
+  const byShard = shards.map((shard) => done.get(jobId(shard))!);
+  const devices = [...new Set(byShard.map((r) => r.device))];
+  if (devices.length > 1) throw new Error(`the seeds trained on ${devices.join(' and ')}: runs round differently per device; run every worker with the same --device`);
+  return { seeds: byShard.map((r) => ({ files: r.files!, result: r.training! })), device: devices[0]!, workers: [...new Set(byShard.map((r) => r.worker))].sort() };
+}
+
+/** Puts the planned shards on the queue of this code version, follows them to the end and
+ * removes them; anything that goes wrong throws before the stage writes a file. */
+async function runShards(
+  address: QueueAddress,
+  plan: (version: string, put: (bytes: Uint8Array) => Promise<string>) => Promise<Shard[]>,
+  units: (shard: Shard) => number,
+  onProgress: (units: number) => void,
+  log: (message: string) => void,
+): Promise<{ shards: Shard[]; done: Map<string, ShardResult> }> {
   // Without the offline queue a command fails at once while Redis is away, so the head can
   // say so instead of hanging.
   const version = codeVersion();
@@ -55,7 +103,7 @@ export async function runLlcOnQueue(
       throw new Error(`cannot reach the queue at ${address.url}: ${(e as Error).message}`);
     });
     const redis = await queue.client;
-    const shards = await planShards(version, model, points, data, s, (bytes) => putBlob(redis, bytes));
+    const shards = await plan(version, (bytes) => putBlob(redis, bytes));
     ids.push(...shards.map(jobId));
     await queue.addBulk(shards.map((shard, k) => ({ name: shard.id, data: shard, opts: { jobId: ids[k]!, attempts: ATTEMPTS, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } } })));
     log(`${shards.length} shards on ${address.url} (code version ${version})`);
@@ -67,9 +115,8 @@ export async function runLlcOnQueue(
     };
     await sayListeners();
     watch = setInterval(() => void sayListeners().catch(() => {}), LISTENERS_MS); // a lost Redis is follow's to report
-    const perShard = shards.map((shard) => (shard.task.kind === 'chains' ? shard.task.chains.length * totalSteps(scheduleOf(s)) : 0));
-    const done = await follow(queue, ids, shards.map((shard) => shard.id), perShard, address.url, onProgress, log);
-    return merge(points, shards, done, s);
+    const done = await follow(queue, ids, shards.map((shard) => shard.id), shards.map(units), address.url, onProgress, log);
+    return { shards, done };
   } finally {
     clearInterval(watch);
     // A finished stage has read its shards; a failed one should not leave work behind.
@@ -112,7 +159,7 @@ async function listeners(queue: Queue, version: string, url: string): Promise<st
   return `no worker of code version ${version} is listening; the workers on ${url} run code version ${named}, so the shards wait: give those hosts the head's checkout (same commit, npm ci) and restart their workers`;
 }
 
-/** Polls the shards until all are complete; reports the chain-steps done over all workers. */
+/** Polls the shards until all are complete; reports the units (chain-steps, training steps) done over all workers. */
 async function follow(queue: Queue, ids: readonly string[], names: readonly string[], perShard: readonly number[], url: string, onProgress: (chainSteps: number) => void, log: (m: string) => void): Promise<Map<string, ShardResult>> {
   const results = new Map<string, ShardResult>();
   const progress = new Map<string, number>();

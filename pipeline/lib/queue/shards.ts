@@ -1,14 +1,14 @@
 // A sampling stage's work as shards, with every input named by the sha256 of its bytes
 // (blobs.ts) and the code version that must run it: one shard for the init losses, then one
 // per onnxruntime session of runLlc (sgld/estimate-llc.ts), holding the same chains as that
-// session would in-process. A chain's randomness is its own PCG32 stream, and a session
+// session would in-process. The train stage's shards are its seeds, one each. A chain's randomness is its own PCG32 stream, and a session
 // given the same chains computes the same bits on any worker, so merging the shards in
 // order gives runLlc's result exactly.
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ChainRun } from '../sgld/sessions.ts';
+import type { SeedRunResult } from '../../../stages/train/train-seed.ts';
 import { DIAGNOSTICS, type Diagnostic } from '../sgld/update.ts';
-import type { LlcSettings } from '../sgld/estimate-llc.ts';
 import type { Device } from '../onnx/ort.ts';
 import { codeFingerprint } from '../stage/code-fingerprint.ts';
 import { sha256 } from '../util/hash.ts';
@@ -33,15 +33,18 @@ export const Shard = z.object({
   /** sha256 of the seed model's config (JSON) and of the training data (safetensors x, y). */
   model: z.string(),
   data: z.string(),
-  /** The sampler settings (sgld/estimate-llc.ts LlcSettings). */
+  /** The sampler settings (sgld/estimate-llc.ts LlcSettings); empty for a train shard, whose task holds its config. */
   settings: z.record(z.unknown()),
   /** The init losses of every starting point, or one session group of chains. */
   task: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('init'), points: z.array(PointRef) }),
     z.object({ kind: z.literal('chains'), chains: z.array(PointRef.extend({ chain: z.number().int() })) }),
+    // One training seed: the train config slice, the test split's hash, and the stage's input
+    // hashes (part of a seed's resume fingerprint, which its optimizer file records).
+    z.object({ kind: z.literal('train'), seed: z.number().int().min(0), config: z.record(z.unknown()), test: z.string(), inputs: z.string() }),
   ]),
 });
-export type Shard = Omit<z.infer<typeof Shard>, 'settings'> & { settings: LlcSettings };
+export type Shard = z.infer<typeof Shard>;
 
 export interface ShardResult {
   device: Device;
@@ -51,6 +54,9 @@ export interface ShardResult {
   initLosses?: number[];
   /** A chains shard's runs, in its chain order. */
   runs?: ChainRun[];
+  /** A train shard's files (its seed-<s>/ folder) and what its run reports. */
+  files?: Record<string, Uint8Array>;
+  training?: SeedRunResult;
 }
 
 export const INIT_SHARD = 'init';
@@ -59,14 +65,16 @@ export function chainsShardId(index: number): string {
   return `s${String(index).padStart(4, '0')}`;
 }
 
+export const trainShardId = (seed: number) => `train-seed-${seed}`;
+
 /** The job id: the shard id and a digest of everything in it, so the same shard enqueued
  * twice (a head restarted mid-stage) is one job, and a changed one is a new job. */
 export function jobId(shard: Shard): string {
   return `${shard.id}-${sha256(JSON.stringify(shard)).slice(0, 24)}`;
 }
 
-/** What a worker must run exactly as the head would: the code of the sampling modules
- * (shard-runner.ts and all it imports), the lockfile, package versions and Node. */
+/** What a worker must run exactly as the head would: the code of the sampling and training
+ * modules (shard-runner.ts and all it imports), the lockfile, package versions and Node. */
 export function codeVersion(): string {
   return sha256(JSON.stringify(codeFingerprint(fileURLToPath(new URL('./shard-runner.ts', import.meta.url))))).slice(0, 16);
 }
@@ -83,9 +91,12 @@ export interface EncodedResult {
   worker: string;
   initLosses?: number[];
   runs?: { losses: string; diagnostics: Record<string, string>; divergence?: ChainRun['divergence'] }[];
+  files?: Record<string, string>;
+  training?: SeedRunResult;
 }
 
-export function encodeResult({ runs, ...rest }: ShardResult): EncodedResult {
+export function encodeResult({ runs, files, ...rest }: ShardResult): EncodedResult {
+  if (files) return { ...rest, files: Object.fromEntries(Object.entries(files).map(([f, b]) => [f, Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')])) };
   if (!runs) return rest;
   return {
     ...rest,
@@ -97,7 +108,8 @@ export function encodeResult({ runs, ...rest }: ShardResult): EncodedResult {
   };
 }
 
-export function decodeResult({ runs, ...rest }: EncodedResult): ShardResult {
+export function decodeResult({ runs, files, ...rest }: EncodedResult): ShardResult {
+  if (files) return { ...rest, files: Object.fromEntries(Object.entries(files).map(([f, text]) => [f, new Uint8Array(Buffer.from(text, 'base64'))])) };
   if (!runs) return rest;
   return {
     ...rest,
