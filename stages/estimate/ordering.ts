@@ -7,6 +7,7 @@
 import type { Sweep, SweepPoint } from '../../schemas/sweep.ts';
 import type { Ordering } from '../../schemas/estimate.ts';
 import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
+import { pearson } from '../../pipeline/lib/util/moments.ts';
 import type { Checkpoint } from '../../pipeline/lib/sgld/checkpoints.ts';
 
 /** Resamples for ρ's interval (seeded: estimates.json is reproducible). */
@@ -46,22 +47,9 @@ function ranks(xs: readonly number[]): number[] {
   return r;
 }
 
+/** Spearman's ρ: Pearson's r of the ranks. */
 export function spearman(a: readonly number[], b: readonly number[]): number | null {
-  if (a.length < 3) return null;
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const ma = mean(ra);
-  const mb = mean(rb);
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  ra.forEach((x, i) => {
-    sab += (x - ma) * (rb[i]! - mb);
-    saa += (x - ma) ** 2;
-    sbb += (rb[i]! - mb) ** 2;
-  });
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : null;
+  return pearson(ranks(a), ranks(b));
 }
 
 /** ρ between two sets of per-checkpoint chain values, with a 95% interval from resampling chains. */

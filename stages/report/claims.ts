@@ -18,7 +18,7 @@
 // errors). Pooled over seeds: the mean of the seeds' changes, its standard error the sd
 // across seeds/√seeds with three seeds or more (the seed-to-seed spread), else from the
 // seeds' own standard errors.
-import { mean, variance } from '../../pipeline/lib/util/moments.ts';
+import { mean, pearson, variance } from '../../pipeline/lib/util/moments.ts';
 import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
 
 /** Memorised: train MAE at most this fraction of test MAE … */
@@ -236,21 +236,6 @@ export interface Correlation {
   /** 95% bootstrap interval of the corrected r (seeds, then checkpoints within seeds, resampled). */
   interval: [number, number] | null;
   perSeed: { seed: number; r: number | null; pairs: number }[];
-}
-
-function pearson(xs: readonly number[], ys: readonly number[]): number | null {
-  if (xs.length < 3) return null;
-  const mx = mean(xs);
-  const my = mean(ys);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  xs.forEach((x, i) => {
-    sxy += (x - mx) * (ys[i]! - my);
-    sxx += (x - mx) ** 2;
-    syy += (ys[i]! - my) ** 2;
-  });
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
 }
 
 interface Pair {

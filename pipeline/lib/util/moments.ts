@@ -25,3 +25,19 @@ export function median(xs: ArrayLike<number>): number {
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }
+
+/** Pearson's r of paired values; null with fewer than three pairs or no spread on a side. */
+export function pearson(xs: ArrayLike<number>, ys: ArrayLike<number>): number | null {
+  if (xs.length < 3) return null;
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+}
