@@ -14,7 +14,8 @@ import { samplerPoint } from './sampler-point.ts';
 import { checkpointLabel } from '../../pipeline/lib/health/labels.ts';
 import { neighbours, orderingCheckpoints, orderingResult } from './ordering.ts';
 
-/** Keys of a restricted group's random streams: its checkpoint's step plus (group + 1)·2^24. */
+/** Keys of a restricted group's random streams: its checkpoint's step plus (group + 1)·2^24;
+ * the ordering check's alternatives follow the groups. */
 const GROUP_KEY = 2 ** 24;
 
 export async function estimate(ctx: StageContext<'estimate'>): Promise<void> {
@@ -26,12 +27,12 @@ export async function estimate(ctx: StageContext<'estimate'>): Promise<void> {
   const selected = params.length || freeze.length ? parameterMask(model.params, params, freeze, 'estimate.params') : undefined;
   if (selected) ctx.log(`sampling ${selected.params.length} of ${model.params.length} parameters (${selected.weightCount} weights): ${selected.params.join(', ')}`);
   const groups = restrictGroups(restrict, freeze, model.params);
-  if (groups.length && checkpoints.some((c) => c.step >= GROUP_KEY)) throw new Error(`estimate.restrict supports checkpoints below step ${GROUP_KEY}`);
+  const alternatives = sweep && ordering_checkpoints > 0 ? neighbours(sweep) : [];
+  if ((groups.length || alternatives.length) && checkpoints.some((c) => c.step >= GROUP_KEY)) throw new Error(`estimate.restrict and the ordering check support checkpoints below step ${GROUP_KEY}`);
   const whole = checkpoints.map((c) => ({ w0: c.w0, key: c.step, trainSeed: c.seed, label: checkpointLabel(c.seed, c.step), ...(selected ? { mask: selected.mask } : {}) }));
   const restricted = groups.flatMap((g, gi) => checkpoints.map((c) => ({ w0: c.w0, key: c.step + (gi + 1) * GROUP_KEY, trainSeed: c.seed, mask: g.mask, label: checkpointLabel(c.seed, c.step, g.name) })));
   if (groups.length) ctx.log(`restricted λ̂ for ${groups.map((g) => `${g.name} (${g.params.length} parameters, ${g.weightCount} weights)`).join(', ')}`);
   // The ordering check: a few checkpoints again at each usable neighbour of the sweep's point.
-  const alternatives = sweep && ordering_checkpoints > 0 ? neighbours(sweep) : [];
   const again = alternatives.length ? orderingCheckpoints(checkpoints, ordering_checkpoints) : [];
   const reordered = alternatives.flatMap((p, a) =>
     again.map((c) => ({ w0: c.w0, key: c.step + (groups.length + 1 + a) * GROUP_KEY, trainSeed: c.seed, lr: p.epsilon, nbeta: p.nbeta, label: `ordering check at ε = ${p.epsilon.toPrecision(3)}, nβ = ${p.nbeta.toPrecision(3)}: ${checkpointLabel(c.seed, c.step)}`, ...(selected ? { mask: selected.mask } : {}) })),
