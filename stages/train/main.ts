@@ -60,7 +60,7 @@ async function trainOnQueueHere(ctx: StageContext<'train'>, url: string, cfg: Se
   ctx.log(`training through the queue at ${address.url}: ${c.seeds.length} seeds`);
   let done = 0;
   // Loaded only here, as BullMQ takes a while to load.
-  const { trainOnQueue } = await import('../../pipeline/lib/queue/head.ts');
+  const { trainOnQueue } = await import('../../pipeline/lib/queue/train-head.ts');
   const q = await trainOnQueue(address, cfg, c, train, test, ctx.inputs, (n) => progress.update((done += n)), (m) => ctx.log(m));
   if (c.device !== 'auto' && q.device !== c.device) throw new Error(`train.device is ${c.device} but the workers trained on ${q.device}; start the workers with --device ${c.device}`);
   for (const { files } of q.seeds) for (const [file, bytes] of Object.entries(files)) ctx.writeText(file, bytes);

@@ -5,7 +5,7 @@ import type { ConnectionOptions } from 'bullmq';
 /** The environment variable `pipeline run --queue` sets for its stage processes. */
 export const QUEUE_ENV = 'PIPELINE_QUEUE';
 
-/** BullMQ's queue of the sampling shards of one code version (shards.ts codeVersion); it
+/** BullMQ's queue of the shards of one code version (versions.ts); it
  * serves every run and stage of that version. A worker listens only on the queue of its
  * own version, so a worker of another version never sees a shard it could not reproduce. */
 export function queueName(version: string): string {

@@ -1,0 +1,11 @@
+// A training shard's files as they travel back to the head: each file's bytes as base64 text
+// (BullMQ keeps job results as JSON).
+export type EncodedFiles = Record<string, string>;
+
+export function encodeFiles(files: Record<string, Uint8Array>): EncodedFiles {
+  return Object.fromEntries(Object.entries(files).map(([f, b]) => [f, Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')]));
+}
+
+export function decodeFiles(files: EncodedFiles): Record<string, Uint8Array> {
+  return Object.fromEntries(Object.entries(files).map(([f, text]) => [f, new Uint8Array(Buffer.from(text, 'base64'))]));
+}
