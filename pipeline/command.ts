@@ -41,6 +41,6 @@ export function configSources(values: { preset?: string | undefined; config?: st
 export const RUN_FLAGS_HELP = `  --run <id>          the run (default for \`run\`: a new dated id; \`latest\` names the newest run)
   --artifacts <dir>   artifacts root (default: $PIPELINE_ARTIFACTS or ./artifacts)`;
 
-export const CONFIG_FLAGS_HELP = `  --preset <name>     a shipped config preset (pipeline/presets/<name>.yaml; smoke: the whole pipeline in minutes)
+export const CONFIG_FLAGS_HELP = `  --preset <name>     a shipped config preset (pipeline/presets/<name>.yaml; smoke: the whole pipeline in a minute; notebook: the notebook's exact run)
   --config <file>     a JSON or YAML file of config sections, applied over the run's saved config (or the defaults) and the preset
   --set s.key=value   set one config key (repeatable), e.g. --set train.steps=1000`;
