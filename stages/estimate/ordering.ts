@@ -7,7 +7,7 @@
 import type { Sweep, SweepPoint } from '../../schemas/sweep.ts';
 import type { Ordering } from '../../schemas/estimate.ts';
 import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
-import { pearson } from '../../pipeline/lib/util/moments.ts';
+import { interval95, mean, pearson } from '../../pipeline/lib/util/moments.ts';
 import type { Checkpoint } from '../../pipeline/lib/sgld/checkpoints.ts';
 
 /** Resamples for ρ's interval (seeded: estimates.json is reproducible). */
@@ -54,19 +54,16 @@ export function spearman(a: readonly number[], b: readonly number[]): number | n
 
 /** ρ between two sets of per-checkpoint chain values, with a 95% interval from resampling chains. */
 export function rankAgreement(main: readonly (readonly number[])[], other: readonly (readonly number[])[]): { rho: number | null; interval: [number, number] | null } {
-  const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const rho = spearman(main.map(meanOf), other.map(meanOf));
+  const rho = spearman(main.map(mean), other.map(mean));
   if (rho === null) return { rho, interval: null };
   const rng = new Pcg32(0, 0x0d3e);
-  const resample = (xs: readonly number[]) => meanOf(Array.from(xs, () => xs[rng.below(xs.length)]!));
+  const resample = (xs: readonly number[]) => mean(Array.from(xs, () => xs[rng.below(xs.length)]!));
   const draws: number[] = [];
   for (let b = 0; b < RESAMPLES; b++) {
     const r = spearman(main.map(resample), other.map(resample));
     if (r !== null) draws.push(r);
   }
-  draws.sort((x, y) => x - y);
-  const interval: [number, number] | null = draws.length ? [draws[Math.floor(0.025 * draws.length)]!, draws[Math.ceil(0.975 * draws.length) - 1]!] : null;
-  return { rho, interval };
+  return { rho, interval: draws.length ? interval95(draws) : null };
 }
 
 /** estimates.json's `ordering`, from the chains' λ̂ at the recommended point and at each neighbour. */
@@ -80,7 +77,7 @@ export function orderingResult(checkpoints: readonly Checkpoint[], main: (number
       const o = kept(chains);
       const usable = m.every((r) => r.length > 0) && o.every((r) => r.length > 0);
       const { rho, interval } = usable ? rankAgreement(m, o) : { rho: null, interval: null };
-      return { epsilon: point.epsilon, nbeta: point.nbeta, llc: o.map((r) => (r.length ? r.reduce((s, x) => s + x, 0) / r.length : null)), rho, interval };
+      return { epsilon: point.epsilon, nbeta: point.nbeta, llc: o.map((r) => (r.length ? mean(r) : null)), rho, interval };
     }),
   };
 }

@@ -18,7 +18,7 @@
 // errors). Pooled over seeds: the mean of the seeds' changes, its standard error the sd
 // across seeds/√seeds with three seeds or more (the seed-to-seed spread), else from the
 // seeds' own standard errors.
-import { mean, pearson, variance } from '../../pipeline/lib/util/moments.ts';
+import { interval95, mean, pearson, variance } from '../../pipeline/lib/util/moments.ts';
 import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
 
 /** Memorised: train MAE at most this fraction of test MAE … */
@@ -276,8 +276,7 @@ export function correlate(curves: readonly SeedCurves[]): Correlation | null {
     const c = corrected(sample).corrected;
     if (c !== null) draws.push(c);
   }
-  draws.sort((a, b) => a - b);
-  const interval: [number, number] | null = draws.length >= BOOTSTRAP / 2 ? [draws[Math.floor(0.025 * draws.length)]!, draws[Math.ceil(0.975 * draws.length) - 1]!] : null;
+  const interval = draws.length >= BOOTSTRAP / 2 ? interval95(draws) : null;
   return {
     pairs: all.length,
     r: base.r,

@@ -19,7 +19,7 @@ const CACHED = 16;
 export async function putBlob(redis: RedisClient, bytes: Uint8Array): Promise<string> {
   const hash = sha256(bytes);
   // Same key, same bytes: storing again only renews its lifetime.
-  await redis.set(KEY(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), { EX: KEEP_S });
+  await redis.set(KEY(hash), base64Of(bytes), { EX: KEEP_S });
   return hash;
 }
 
@@ -41,6 +41,11 @@ export class BlobCache {
     this.blobs.set(hash, bytes); // most recently used last
     return bytes;
   }
+}
+
+/** Bytes as base64 text, read in place. */
+export function base64Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 export function float32Bytes(a: Float32Array): Uint8Array {

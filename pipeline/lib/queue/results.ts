@@ -6,14 +6,12 @@ import type { SeedRunResult } from '../../../stages/train/train-seed.ts';
 import type { Device } from '../onnx/ort.ts';
 import type { ChainRun } from '../sgld/sessions.ts';
 import { DIAGNOSTICS, type Diagnostic } from '../sgld/update.ts';
+import { base64Of, float32Bytes, float32Of } from './blobs.ts';
 import { encodeFiles, type EncodedFiles } from './file-results.ts';
 import type { ShardResult } from './shards.ts';
 
-const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const f32 = (s: string) => {
-  const bytes = Buffer.from(s, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-};
+const b64 = (a: Float32Array) => base64Of(float32Bytes(a));
+const f32 = (s: string) => float32Of(Buffer.from(s, 'base64'));
 
 export interface EncodedResult {
   device: Device;

@@ -41,3 +41,9 @@ export function pearson(xs: ArrayLike<number>, ys: ArrayLike<number>): number | 
   }
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
 }
+
+/** The central 95% of a sample (bootstrap draws): its 2.5th and 97.5th percentiles. */
+export function interval95(draws: readonly number[]): [number, number] {
+  const s = [...draws].sort((a, b) => a - b);
+  return [s[Math.floor(0.025 * s.length)]!, s[Math.ceil(0.975 * s.length) - 1]!];
+}
