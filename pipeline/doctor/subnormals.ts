@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { GraphBuilder, modelOf } from '../lib/onnx/builder.ts';
 import { DataType, type TensorValue } from '../lib/onnx/ir.ts';
 import { SUBNORMALS_ENV, createSession, runSession, subnormalsFlushed } from '../lib/onnx/ort.ts';
+import { median } from '../lib/util/moments.ts';
 
 /** A subnormal/normal time ratio above this is a penalty worth naming (Intel: ~90×). */
 export const PENALTY_RATIO = 3;
@@ -34,7 +35,7 @@ async function timeMatMul(): Promise<{ normal_ms: number; subnormal_ms: number }
     w: { dataType: DataType.FLOAT, dims: [N, N], data: new Float32Array(N * N).fill(0.5) },
   });
   // Median of a few runs, stopping early where one run is slow, so the probe stays short.
-  const median = async (feeds: Record<string, TensorValue>) => {
+  const medianMs = async (feeds: Record<string, TensorValue>) => {
     await runSession(session, feeds);
     const times: number[] = [];
     for (let spent = 0; times.length < 5 && spent < 60; ) {
@@ -43,9 +44,9 @@ async function timeMatMul(): Promise<{ normal_ms: number; subnormal_ms: number }
       times.push(performance.now() - t);
       spent += times[times.length - 1]!;
     }
-    return times.sort((a, b) => a - b)[times.length >> 1]!;
+    return median(times);
   };
-  const result = { normal_ms: await median(feed(0.3)), subnormal_ms: await median(feed(1e-39)) };
+  const result = { normal_ms: await medianMs(feed(0.3)), subnormal_ms: await medianMs(feed(1e-39)) };
   await session.release();
   return result;
 }

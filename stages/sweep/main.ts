@@ -9,14 +9,13 @@ import { defaultNbeta } from '../../pipeline/lib/sgld/llc-estimator.ts';
 import { traceTensors } from '../../pipeline/lib/sgld/trace-file.ts';
 import { logSpace, nbetaGrid } from './grid.ts';
 import { pointName, recommend } from './recommend.ts';
+import { mean } from '../../pipeline/lib/util/moments.ts';
 
 /** The MSE of the best constant prediction (the mean target) on the sampled data. */
 function trivialLoss(y: Float32Array): number {
-  let mean = 0;
-  for (const v of y) mean += v;
-  mean /= y.length;
+  const m = mean(y);
   let sum = 0;
-  for (const v of y) sum += (v - mean) ** 2;
+  for (const v of y) sum += (v - m) ** 2;
   return sum / y.length;
 }
 
