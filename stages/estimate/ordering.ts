@@ -9,6 +9,7 @@ import type { Ordering } from '../../schemas/estimate.ts';
 import { Pcg32 } from '../../pipeline/lib/util/prng.ts';
 import { interval95, mean, pearson } from '../../pipeline/lib/util/moments.ts';
 import type { Checkpoint } from '../../pipeline/lib/sgld/checkpoints.ts';
+import { firstSeedCheckpoints } from '../../pipeline/lib/sgld/stage-inputs.ts';
 
 /** Resamples for ρ's interval (seeded: estimates.json is reproducible). */
 const RESAMPLES = 1000;
@@ -28,8 +29,7 @@ export function neighbours(sweep: Sweep): SweepPoint[] {
 
 /** `count` checkpoints of the first seed, evenly spread over training (first and last included). */
 export function orderingCheckpoints(checkpoints: readonly Checkpoint[], count: number): Checkpoint[] {
-  const first = Math.min(...checkpoints.map((c) => c.seed));
-  const own = checkpoints.filter((c) => c.seed === first);
+  const own = firstSeedCheckpoints(checkpoints).checkpoints;
   if (count >= own.length) return [...own];
   return Array.from({ length: count }, (_, k) => own[Math.round((k * (own.length - 1)) / (count - 1))]!);
 }

@@ -35,11 +35,17 @@ export function samplingInputs(ctx: StageContext): SamplingInputs {
   };
 }
 
+/** The checkpoints of the first (smallest) training seed, in their order: the run that the
+ * stages looking at one run (sweep, calibration, the ordering check) look at. */
+export function firstSeedCheckpoints(checkpoints: readonly Checkpoint[]): { seed: number; checkpoints: Checkpoint[] } {
+  const seed = Math.min(...checkpoints.map((c) => c.seed));
+  return { seed, checkpoints: checkpoints.filter((c) => c.seed === seed) };
+}
+
 /** The checkpoint a config key selects: an index into the checkpoints of the first (smallest)
  * training seed, negative from the end. */
 export function pickCheckpoint(checkpoints: readonly Checkpoint[], index: number, key: string): Checkpoint {
-  const first = Math.min(...checkpoints.map((c) => c.seed));
-  const ofSeed = checkpoints.filter((c) => c.seed === first);
+  const { seed: first, checkpoints: ofSeed } = firstSeedCheckpoints(checkpoints);
   const i = index < 0 ? ofSeed.length + index : index;
   const c = ofSeed[i];
   if (!c) throw new Error(`${key} = ${index}: training seed ${first} has ${ofSeed.length} checkpoints (indices 0…${ofSeed.length - 1}, or −1…−${ofSeed.length} from the end)`);
