@@ -14,6 +14,7 @@ import { SHOWN_STAGES, type RunData, type SavedRun } from './run-data.ts';
 import { flattenConfig, showValue } from './tables.ts';
 import { calibrationSe, checkpointsWithSe } from './uncertainty.ts';
 import { seedRuns } from './seeds.ts';
+import { mean } from '../../pipeline/lib/util/moments.ts';
 
 export interface DiffSide {
   run: string;
@@ -62,7 +63,7 @@ function metricsOf(d: RunData): Map<string, Value> {
   // Per training seed, and their mean where there are several.
   const runs = d.metrics ?? [];
   const finals = runs.flatMap((m) => (m.rows.length ? [{ seed: m.seed, last: m.rows.at(-1)!, lowest: Math.min(...m.rows.map((r) => r.test_mae)) }] : []));
-  const avg = (f: (x: (typeof finals)[number]) => number) => (finals.length ? finals.reduce((a, x) => a + f(x), 0) / finals.length : null);
+  const avg = (f: (x: (typeof finals)[number]) => number) => (finals.length ? mean(finals.map(f)) : null);
   const over = finals.length > 1 ? ', mean over seeds' : '';
   out.set(`final train MAE${over}`, plain(avg((x) => x.last.train_mae)));
   out.set(`final test MAE${over}`, plain(avg((x) => x.last.test_mae)));
@@ -76,7 +77,7 @@ function metricsOf(d: RunData): Map<string, Value> {
   // The mean of independent estimates: its se is √(Σ se²)/n, known only when every one has an se.
   const ses = valid.flatMap((c) => (c.llc_se === null ? [] : [c.llc_se]));
   out.set('λ̂ mean over checkpoints', {
-    value: valid.length ? valid.reduce((a, c) => a + c.llc_mean!, 0) / valid.length : null,
+    value: valid.length ? mean(valid.map((c) => c.llc_mean!)) : null,
     se: valid.length && ses.length === valid.length ? Math.hypot(...ses) / valid.length : null,
   });
   const lastCp = cps.at(-1);

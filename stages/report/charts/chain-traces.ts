@@ -20,7 +20,7 @@ export function chainTracesChart(traces: ChainTraces[]): Spec {
       return row(t.llc).map(({ draw, value }, b) => ({ checkpoint: nameOf(t), chain: `chain ${c}`, draw, llc: value, loss: loss[b]!.value }));
     }).flat(),
   );
-  const names_ = traces.map(nameOf);
+  const checkpoints = traces.map(nameOf);
   const names = Array.from({ length: chains }, (_, c) => `chain ${c}`);
   const color = { field: 'chain', type: 'nominal', title: null, scale: { domain: names, range: names.map((_, c) => CHAIN_COLORS[c % CHAIN_COLORS.length]!) } } as const;
   const x = { field: 'draw', type: 'quantitative', title: 'draw', scale: { nice: false } } as const;
@@ -39,7 +39,7 @@ export function chainTracesChart(traces: ChainTraces[]): Spec {
   });
   return chart({
     data: { values },
-    params: [{ name: 'checkpoint', value: names_.at(-1) ?? '', bind: { input: 'select', options: names_, name: 'checkpoint ' } }],
+    params: [{ name: 'checkpoint', value: checkpoints.at(-1) ?? '', bind: { input: 'select', options: checkpoints, name: 'checkpoint ' } }],
     vconcat: [panel('llc', 'llc per draw, nβ·(L − L₀)', 'zoom_llc'), panel('loss', 'SGLD minibatch loss L', 'zoom_loss')],
   });
 }
