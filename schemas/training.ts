@@ -49,7 +49,6 @@ export type Metrics = z.infer<typeof Metrics>;
 
 /** The folder of one training seed's artifacts, in train and in every stage after it. */
 export const seedDir = (seed: number) => `seed-${seed}`;
-export const SEED_DIR_PATTERN = /^seed-(\d+)\//;
 
 export const checkpointName = (seed: number, step: number) => `${seedDir(seed)}/checkpoints/step-${String(step).padStart(6, '0')}.safetensors`;
 /** Groups: the seed, the step. */

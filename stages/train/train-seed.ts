@@ -9,7 +9,7 @@ import { seedParameters, type SeedModelConfig } from '../../pipeline/lib/model/c
 import { encodeStateDict, weightsFromTensors } from '../../pipeline/lib/model/state-dict.ts';
 import type { Config } from '../../schemas/config.ts';
 import type { SplitTensors } from '../../schemas/dataset.ts';
-import { Metrics, checkpointName, checkpointSteps, metricsName, optimizerName, seedDir, type MetricsRow } from '../../schemas/training.ts';
+import { Metrics, checkpointName, checkpointSteps, evaluationSteps, metricsName, optimizerName, seedDir, type MetricsRow } from '../../schemas/training.ts';
 import { parseJson } from '../../pipeline/lib/stage/run-dir.ts';
 import type { TrainerState } from './engine.ts';
 import { initialWeights } from './init.ts';
@@ -57,9 +57,6 @@ export interface SeedRunResult {
   subnormal_values: { weights: number; adam_m: number; adam_v: number };
 }
 
-/** The first multiple of `every` after `step`. */
-const nextMultiple = (step: number, every: number) => (Math.floor(step / every) + 1) * every;
-
 /** An attempt is resumable only with the same settings, seed and input files; the list of
  * other seeds does not matter. */
 function fingerprintOf(o: SeedRunOptions): string {
@@ -100,7 +97,9 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     const start = engine.step;
     if (start > 0 && start < c.steps) o.log(`seed ${o.seed}: resuming at step ${start} of ${c.steps} from ${checkpointName(o.seed, start)}`);
     const checkpoints = new Set(checkpointSteps(c.steps, c.checkpoint_every, c.log_checkpoints));
-    const nextCheckpoint = (step: number) => Math.min(...[...checkpoints].filter((s) => s > step), c.steps);
+    // Every checkpoint is also an evaluation (schemas/training.ts, as the artifact check expects).
+    const evaluations = evaluationSteps(c.steps, c.eval_every, [...checkpoints]);
+    const evaluated = new Set(evaluations);
     const began = Date.now();
     let lossSum = 0;
     let lossCount = 0;
@@ -109,15 +108,15 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     let info = last ? `loss ${last.batch_loss.toFixed(5)} test MAE ${last.test_mae.toFixed(4)}` : '';
     while (engine.step < c.steps) {
       const from = engine.step;
-      // Runs end at every evaluation and checkpoint.
-      const until = Math.min(c.steps, from + ORT_STEPS_PER_RUN, nextMultiple(from, c.eval_every), nextCheckpoint(from));
+      // Runs end at every evaluation.
+      const until = Math.min(from + ORT_STEPS_PER_RUN, evaluations.find((e) => e > from) ?? c.steps);
       const losses = await engine.train(until - from);
       const bad = losses.findIndex((l) => !Number.isFinite(l));
       if (bad >= 0) throw new Error(`training diverged: seed ${o.seed}, the loss at step ${from + bad + 1} is ${losses[bad]}`);
       for (const l of losses) lossSum += l;
       lossCount += losses.length;
       const step = engine.step;
-      if (step % c.eval_every === 0 || checkpoints.has(step)) {
+      if (evaluated.has(step)) {
         const tr = await engine.evaluate('train');
         const te = await engine.evaluate('test');
         rows.push({ step, batch_loss: lossSum / lossCount, train_mse: tr.mse, train_mae: tr.mae, test_mse: te.mse, test_mae: te.mae, elapsed_s: (Date.now() - began) / 1000 });
