@@ -9,10 +9,11 @@ import { GraphBuilder, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
 import { DataType, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
 import { writeModelFile } from '../pipeline/lib/onnx/io.ts';
 import { normalCrossing } from '../pipeline/lib/sgld/known-lambda.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
+import { ROOT, pipeline, tempDir } from './helpers/cli.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const T = { timeout: 120_000 };
+const TORCH_EXPORTS = (path: string) => join(ROOT, 'test/fixtures/torch-exports', path);
 const MODEL = `${FIXTURE}/model.onnx`;
 const DATA = `${FIXTURE}/train.safetensors`;
 
@@ -39,23 +40,40 @@ test('pipeline llc on the fixture writes a summary and its trace', T, async (t) 
   perChain.forEach((v, c) => assert.ok(Math.abs(v - summary.llc_per_chain[c]!) < 1e-5, 'λ̂ per chain is the mean of its llc trace'));
 });
 
-test('pipeline llc replays devinterp: the same noise and minibatches give devinterp\'s per-chain λ̂', T, async (t) => {
-  // devinterp-replay.json: devinterp 1.3.2 run on the noise and minibatch rows that its
-  // `command` draws here. A change to either stream must redo that replay, not widen this.
-  const replay = JSON.parse(readFileSync(`${FIXTURE}/devinterp-replay.json`, 'utf8')) as { command: string; init_loss: number; llc_per_chain: number[] };
-  const dir = tempDir(t);
-  const out = join(dir, 'summary.json');
-  const args = replay.command.split(' ').slice(2).map((a) => (a === 'model.onnx' ? MODEL : a === 'train.safetensors' ? DATA : a));
-  const r = await pipeline(['llc', ...args, '--out', out], dir);
-  assert.equal(r.code, 0, r.stderr);
-  const summary = LlcSummary.parse(JSON.parse(readFileSync(out, 'utf8')));
-  assert.ok(Math.abs(summary.init_loss - replay.init_loss) <= 1e-6 * replay.init_loss, `init_loss ${summary.init_loss} vs devinterp ${replay.init_loss}`);
-  assert.equal(summary.llc_per_chain.length, replay.llc_per_chain.length);
-  summary.llc_per_chain.forEach((v, c) => {
-    const theirs = replay.llc_per_chain[c]!;
-    assert.ok(v !== null && Math.abs(v - theirs) <= 1e-4 * Math.abs(theirs), `chain ${c}: λ̂ ${v} vs devinterp ${theirs}`);
+// devinterp-replay.json: devinterp 1.3.2 run on the noise and minibatch rows that its
+// `command` draws here (written by --randomness, fed to devinterp by
+// bench/devinterp/devinterp_llc.py). A change to either stream must redo that replay, not
+// widen this. The seed transformer, and an MLP through LayerNorm and Erf-GELU.
+const REPLAYS: { name: string; folder: string; files: Record<string, string> }[] = [
+  { name: 'the seed transformer', folder: FIXTURE, files: { 'model.onnx': MODEL, 'train.safetensors': DATA } },
+  { name: 'the GELU MLP', folder: TORCH_EXPORTS('gelu-mlp'), files: { 'model.onnx': TORCH_EXPORTS('gelu-mlp/model.onnx'), 'data.safetensors': TORCH_EXPORTS('gelu-mlp/data.safetensors') } },
+];
+for (const replayCase of REPLAYS) {
+  test(`pipeline llc replays devinterp on ${replayCase.name}: the same noise and minibatches give devinterp's per-chain λ̂`, T, async (t) => {
+    const replay = JSON.parse(readFileSync(`${replayCase.folder}/devinterp-replay.json`, 'utf8')) as { command: string; init_loss: number; llc_per_chain: number[] };
+    const dir = tempDir(t);
+    const out = join(dir, 'summary.json');
+    const args = replay.command.split(' ').slice(2).map((a) => replayCase.files[a] ?? a);
+    const r = await pipeline(['llc', ...args, '--out', out, '--randomness', join(dir, 'randomness.safetensors')], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = LlcSummary.parse(JSON.parse(readFileSync(out, 'utf8')));
+    assert.ok(Math.abs(summary.init_loss - replay.init_loss) <= 1e-6 * replay.init_loss, `init_loss ${summary.init_loss} vs devinterp ${replay.init_loss}`);
+    assert.equal(summary.llc_per_chain.length, replay.llc_per_chain.length);
+    summary.llc_per_chain.forEach((v, c) => {
+      const theirs = replay.llc_per_chain[c]!;
+      assert.ok(v !== null && Math.abs(v - theirs) <= 1e-4 * Math.abs(theirs), `chain ${c}: λ̂ ${v} vs devinterp ${theirs}`);
+    });
+    // --randomness holds every step of every chain (the replay was made from such a file).
+    const { tensors } = decodeSafetensors(readFileSync(join(dir, 'randomness.safetensors')));
+    const steps = summary.num_burnin_steps + summary.num_draws * summary.num_steps_bw_draws;
+    for (let c = 0; c < summary.num_chains; c++) {
+      assert.deepEqual(tensors[`chain${c}/noise`]!.shape, [steps, summary.weight_count]);
+      const sizes = tensors[`chain${c}/sizes`]!;
+      assert.deepEqual(sizes.shape, [steps]);
+      assert.equal(tensors[`chain${c}/rows`]!.shape[0], Number((sizes.data as BigInt64Array).reduce((a, b) => a + b, 0n)));
+    }
   });
-});
+}
 
 test('pipeline llc: bad flags, missing tensors, mismatched shapes fail with one line', T, async (t) => {
   const dir = tempDir(t);

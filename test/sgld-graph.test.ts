@@ -1,11 +1,10 @@
 // The SGLD step graph in onnxruntime, on a linear model small enough to differentiate by
-// hand: one step against the update rule of SPEC.md §4 with the noise off, then the noise
-// alone — its sequence per chain seed, independent of the other chains in the graph and
-// continued across Loop iterations and session.run calls; a step from subnormal weights.
+// hand: steps against the update rule of SPEC.md §4 with the fed noise; a step from
+// subnormal weights; and in sampleChains, each chain's noise and minibatches its own streams,
+// whatever chains run beside it and however many steps each session.run takes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Pcg32 } from '../pipeline/lib/util/prng.ts';
-import { attr, GraphBuilder, modelOf } from '../pipeline/lib/onnx/builder.ts';
 import { DataType, type TensorValue } from '../pipeline/lib/onnx/ir.ts';
 import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { buildSgldGraph, IO } from '../pipeline/lib/sgld/update.ts';
@@ -71,10 +70,12 @@ function lossAndGrad(w: number[], rows: number[], weights: number[]): { loss: nu
   return { loss, grad };
 }
 
-function feeds(params: number[][], w0: number[][], hyper: Hyper[], indices: number[][][], weights: number[][][], widths?: number[]): Record<string, TensorValue> {
+/** `noise[k][c]`: the standard normals of chain c at step k (default zeros). */
+function feeds(params: number[][], w0: number[][], hyper: Hyper[], indices: number[][][], weights: number[][][], widths?: number[], noise?: number[][][]): Record<string, TensorValue> {
   const C = params.length;
   const K = indices.length;
   const B = indices[0]![0]!.length;
+  const noiseData = noise ? noise.flat(2) : new Array<number>(K * C * P).fill(0);
   const perChain = (f: (h: Hyper) => number) => float([C, 1], hyper.map(f));
   return {
     [IO.params]: float([C, P], params.flat()),
@@ -87,6 +88,7 @@ function feeds(params: number[][], w0: number[][], hyper: Hyper[], indices: numb
     [IO.batchIndices]: int64([K, C, B], indices.flat(2)),
     [IO.batchWeights]: float([K, C, B], weights.flat(2)),
     [IO.batchWidths]: int64([K], widths ?? new Array<number>(K).fill(B)),
+    [IO.noise]: float([K, C, P], noiseData),
     [IO.x]: data.x,
     [IO.y]: data.y,
     // Plain SGLD graphs carry MALA's previous point, drift and energy: a fresh start.
@@ -104,10 +106,10 @@ function rmspropFeeds(f: Record<string, TensorValue>, squareAvg: TensorValue): R
 
 const shape = (chains: number, batch: number) => ({ chains, batch, xRow: [D], yRow: [O] });
 
-test('SGLD steps without noise match the update rule computed by hand', T, async () => {
+test('SGLD steps match the update rule computed by hand, the fed noise scaled by √ε·σ', T, async () => {
   const hyper: Hyper[] = [
-    { lr: 0.01, nbeta: 2, localization: 5, weightDecay: 0.3, noiseLevel: 0 },
-    { lr: 0.05, nbeta: 46.17, localization: 0.5, weightDecay: 0, noiseLevel: 0 },
+    { lr: 0.01, nbeta: 2, localization: 5, weightDecay: 0.3, noiseLevel: 0.7 },
+    { lr: 0.05, nbeta: 46.17, localization: 0.5, weightDecay: 0, noiseLevel: 1 },
   ];
   const w0 = [randoms(P, rng), randoms(P, rng)];
   const start = [randoms(P, rng), randoms(P, rng)]; // away from w0, so localization acts
@@ -116,8 +118,9 @@ test('SGLD steps without noise match the update rule computed by hand', T, async
   const indices = [[[0, 3, 5], [6, 1, 2]], [[2, 4, 5], [3, 0, 5]]];
   const weights = [[[1 / 6, 1 / 6, 1 / 6], [1 / 6, 1 / 6, 1 / 6]], [[1 / 4, 1 / 4, 0.7], [1 / 4, 1 / 4, 0.7]]].map((s) => s.map((c) => c.map(Math.fround)));
   const widths = [3, 2];
-  const session = await createSession(buildSgldGraph(linear, shape(2, 3), [1, 2]));
-  const out = await runSession(session, feeds(start, w0, hyper, indices, weights, widths));
+  const noise = [0, 1].map(() => [randoms(P, rng), randoms(P, rng)]);
+  const session = await createSession(buildSgldGraph(linear, shape(2, 3)));
+  const out = await runSession(session, feeds(start, w0, hyper, indices, weights, widths, noise));
   await session.release();
 
   const w = start.map((s) => [...s]);
@@ -127,7 +130,7 @@ test('SGLD steps without noise match the update rule computed by hand', T, async
       const h = hyper[c]!;
       const { loss, grad } = lossAndGrad(w[c]!, indices[k]![c]!.slice(0, widths[k]), weights[k]![c]!);
       losses.push(loss);
-      w[c] = w[c]!.map((v, p) => v - (h.lr / 2) * (h.nbeta * grad[p]! + h.weightDecay * v + h.localization * (v - w0[c]![p]!)));
+      w[c] = w[c]!.map((v, p) => v - (h.lr / 2) * (h.nbeta * grad[p]! + h.weightDecay * v + h.localization * (v - w0[c]![p]!)) + Math.sqrt(h.lr) * h.noiseLevel * noise[k]![c]![p]!);
     }
   }
   assert.deepEqual(out[IO.loss]!.dims, [2, 2]);
@@ -141,7 +144,7 @@ test('an SGLD step from subnormal weights is the step from zeros and leaves none
   // weight subnormal; flushed, it is 0, exactly as a weight that was 0.
   const hyper: Hyper[] = [{ lr: 0.01, nbeta: 0, localization: 1, weightDecay: 0.5, noiseLevel: 0 }];
   const start = randoms(P, rng);
-  const session = await createSession(buildSgldGraph(linear, shape(1, 3), [1]));
+  const session = await createSession(buildSgldGraph(linear, shape(1, 3)));
   const step = async (subnormal: boolean) => {
     const f = feeds([start], [start], hyper, [[[0, 3, 5]]], [[[1 / 3, 1 / 3, 1 / 3]]]);
     // Every other weight set through its bits: a JavaScript store here would flush it.
@@ -170,7 +173,7 @@ test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its n
   const indices = [[[0, 3, 5], [6, 1, 2]], [[2, 4, 1], [3, 0, 5]]];
   const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
   const square = [randoms(P, rng, 0.01).map(Math.abs), new Array<number>(P).fill(0)];
-  const session = await createSession(buildSgldGraph(linear, shape(2, 3), [1, 2], 'rmsprop_sgld'));
+  const session = await createSession(buildSgldGraph(linear, shape(2, 3), 'rmsprop_sgld'));
   const out = await runSession(session, rmspropFeeds(feeds(start, w0, hyper, indices, weights), float([2, P], square.flat())));
   await session.release();
 
@@ -191,19 +194,21 @@ test('RMSProp-SGLD steps match devinterp\'s rmsprop_sgld computed by hand; its n
   close(out[IO.paramsOut]!.data as Float32Array, w.flat(), 'weight');
   close(out[IO.squareAvgOut]!.data as Float32Array, v.flat(), 'square_avg');
 
-  // Noise only (nβ = λ = γ = 0): the same RandomNormal draw as plain SGLD, times √G.
+  // Noise only (nβ = λ = γ = 0): the same noise as plain SGLD, times √G.
   const quiet: Hyper[] = [{ lr: 0.01, nbeta: 0, localization: 0, weightDecay: 0, noiseLevel: 1 }];
   const oneStep = [[[0, 3, 5]]];
   const oneWeights = [[[1 / 3, 1 / 3, 1 / 3].map(Math.fround)]];
+  const oneNoise = [[randoms(P, rng)]];
   const run = async (sampler: 'sgld' | 'rmsprop_sgld') => {
-    const s = await createSession(buildSgldGraph(linear, shape(1, 3), [9], sampler));
-    const f = feeds([start[0]!], [w0[0]!], quiet, oneStep, oneWeights);
+    const s = await createSession(buildSgldGraph(linear, shape(1, 3), sampler));
+    const f = feeds([start[0]!], [w0[0]!], quiet, oneStep, oneWeights, undefined, oneNoise);
     const o = await runSession(s, sampler === 'rmsprop_sgld' ? rmspropFeeds(f, float([1, P], new Array<number>(P).fill(0))) : f);
     await s.release();
     return o[IO.paramsOut]!.data as Float32Array;
   };
   const [plain, preconditioned] = [await run('sgld'), await run('rmsprop_sgld')];
   const { grad } = lossAndGrad(start[0]!, [0, 3, 5], oneWeights[0]![0]!);
+  start[0]!.forEach((x, p) => assert.ok(Math.abs(plain[p]! - x - 0.1 * oneNoise[0]![0]![p]!) <= 1e-6, `plain noise ${p}`));
   start[0]!.forEach((x, p) => {
     const G = 1 / (Math.sqrt(0.01 * grad[p]! ** 2) + 0.1);
     const want = Math.sqrt(G) * (plain[p]! - x);
@@ -216,11 +221,12 @@ test('a masked chain moves only its masked weights; a mask of ones changes nothi
   const w0 = randoms(P, rng);
   const indices = [[[0, 3, 5], [0, 3, 5]], [[2, 4, 1], [2, 4, 1]]];
   const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
-  const base = feeds([w0, w0], [w0, w0], hyper, indices, weights);
-  // The bias (the last O weights) held; chain 1 all ones. Both chains share a noise seed.
+  const shared = randoms(P, rng);
+  const base = feeds([w0, w0], [w0, w0], hyper, indices, weights, undefined, indices.map(() => [shared, shared]));
+  // The bias (the last O weights) held; chain 1 all ones. Both chains get the same noise.
   const mask = [Array.from({ length: P }, (_, p) => (p < D * O ? 1 : 0)), new Array<number>(P).fill(1)];
   const run = async (masked: boolean) => {
-    const session = await createSession(buildSgldGraph(linear, shape(2, 3), [4, 4], 'sgld', masked));
+    const session = await createSession(buildSgldGraph(linear, shape(2, 3), 'sgld', masked));
     const out = await runSession(session, masked ? { ...base, [IO.mask]: float([2, P], mask.flat()) } : base);
     await session.release();
     return out[IO.paramsOut]!.data as Float32Array;
@@ -241,9 +247,11 @@ test('per-step diagnostics: gradient, noise and pull norms, distance, and devint
   const start = randoms(P, own);
   const indices = [[[0, 3, 5]], [[2, 4, 6]]];
   const weights = indices.map((step) => step.map((rows) => rows.map(() => Math.fround(1 / 3))));
+  // Noise large enough that MALA's acceptance of the move is neither sure nor hopeless.
+  const noise = indices.map(() => [randoms(P, own, 4)]);
   const run = async (K: number) => {
-    const session = await createSession(buildSgldGraph(linear, shape(1, 3), [7]));
-    const out = await runSession(session, feeds([start], [w0], [h], indices.slice(0, K), weights.slice(0, K)));
+    const session = await createSession(buildSgldGraph(linear, shape(1, 3)));
+    const out = await runSession(session, feeds([start], [w0], [h], indices.slice(0, K), weights.slice(0, K), undefined, noise.slice(0, K)));
     await session.release();
     return out;
   };
@@ -272,59 +280,21 @@ test('per-step diagnostics: gradient, noise and pull norms, distance, and devint
   close(get('mala_acceptance', 1), accept, 'MALA acceptance of step 0 → 1');
 });
 
-/** The first `runs` outputs of one RandomNormal [1,P] node with this seed. */
-async function normalSequence(seed: number, runs: number): Promise<Float32Array[]> {
-  const g = new GraphBuilder('normal');
-  g.op('RandomNormal', [], { shape: attr.ints([1, P]), seed: attr.float(seed), dtype: attr.int(DataType.FLOAT) }, { outputs: ['n'] });
-  g.output('n', DataType.FLOAT, [1, P]);
-  const session = await createSession(modelOf(g.build()));
-  const out: Float32Array[] = [];
-  for (let i = 0; i < runs; i++) out.push((await runSession(session, {}))['n']!.data as Float32Array);
-  await session.release();
-  return out;
-}
-
-test('the noise is √ε·σ·N(0,1) from each chain\'s own seed, continued across steps and runs', T, async () => {
-  // nβ = γ = λ = 0: an SGLD step is w ← w + √ε·σ·N with √ε·σ = 0.5·3.
-  const seeds = [11, 5, 123456];
-  const C = seeds.length;
-  const hyper = seeds.map(() => ({ lr: 0.25, nbeta: 0, localization: 0, weightDecay: 0, noiseLevel: 3 }));
-  const zeros = seeds.map(() => new Array<number>(P).fill(0));
-  const batch = (K: number) => ({
-    indices: Array.from({ length: K }, () => seeds.map(() => [0])),
-    weights: Array.from({ length: K }, () => seeds.map(() => [1])),
-  });
-  const session = await createSession(buildSgldGraph(linear, shape(C, 1), seeds));
-  const increments: Float32Array[][] = seeds.map(() => []);
-  let params = zeros;
-  for (const K of [1, 2]) {
-    // Each step's increment is read off by running one step at a time from the last weights.
-    for (let k = 0; k < K; k++) {
-      const b = batch(1);
-      const out = (await runSession(session, feeds(params, zeros, hyper, b.indices, b.weights)))[IO.paramsOut]!.data as Float32Array;
-      const next = seeds.map((_, c) => Array.from(out.subarray(c * P, (c + 1) * P)));
-      seeds.forEach((_, c) => increments[c]!.push(Float32Array.from(next[c]!, (v, p) => (v - params[c]![p]!) / 1.5)));
-      params = next;
-    }
-  }
-  await session.release();
-  // Fresh noise every step and every run, and per chain: no two increments repeat.
-  const all = increments.flat();
-  all.forEach((a, i) => all.slice(i + 1).forEach((b, j) => {
-    const gap = Math.max(...Array.from(a, (v, p) => Math.abs(v - b[p]!)));
-    assert.ok(gap > 0.1, `increments ${i} and ${i + 1 + j} repeat (largest difference ${gap})`);
-  }));
-  for (const [c, seed] of seeds.entries()) {
-    const expected = await normalSequence(seed, 3);
-    expected.forEach((e, k) => e.forEach((v, p) => assert.ok(Math.abs(increments[c]![k]![p]! - v) < 1e-4, `chain ${c} step ${k} weight ${p}: ${increments[c]![k]![p]} vs ${v}`)));
-  }
-
-  // One Loop run of 3 steps from a fresh session gives the same weights as those 3 runs.
-  const fresh = await createSession(buildSgldGraph(linear, shape(C, 1), seeds));
-  const b = batch(3);
-  const loop = (await runSession(fresh, feeds(zeros, zeros, hyper, b.indices, b.weights)))[IO.paramsOut]!.data as Float32Array;
-  await fresh.release();
-  params.flat().forEach((v, i) => assert.ok(Math.abs(loop[i]! - v) < 1e-5, `weight ${i}: ${loop[i]} vs ${v}`));
+test('each chain draws its own noise and minibatches: the same whatever chains run beside it and however many steps a run takes', T, async () => {
+  const w0 = randoms(P, rng, 0.1);
+  const chain = (stream: number) => ({ w0: Float32Array.from(w0), lr: 0.01, nbeta: 2, localization: 1, weightDecay: 0, noiseLevel: 1, rng: new Pcg32(3, stream) });
+  const sample = (streams: number[], stepsPerRun: number, maxChains: number) =>
+    sampleChains(linear, streams.map(chain), data, { device: 'cpu', threads: 1, maxChains, batchSize: 3, schedule: { burnin: 2, draws: 9, thin: 2 }, stepsPerRun });
+  const [alone] = await sample([5], 20, 8);
+  const together = await sample([4, 5, 6], 3, 8);
+  const split = await sample([4, 5, 6], 7, 1);
+  // One chain per graph: the same graph, the same bits; beside others, the same up to rounding.
+  assert.deepEqual(split[1]!.losses, alone!.losses);
+  const close = (a: Float32Array, b: Float32Array) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-5 * Math.abs(b[i]!), `draw ${i}: ${v} vs ${b[i]}`));
+  close(together[1]!.losses, alone!.losses);
+  close(together[0]!.losses, split[0]!.losses);
+  // Different streams, different chains.
+  assert.notDeepEqual(together[0]!.losses, together[1]!.losses);
 });
 
 test('a chain whose loss turns NaN is marked diverged; the other chains go on', T, async () => {

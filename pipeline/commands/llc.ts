@@ -18,6 +18,7 @@ import { type ImportOptions, importOnnxModel } from '../lib/sgld/sampled-model.t
 import { type OpCoverage, opCoverage } from '../lib/autodiff/grad.ts';
 import { SAMPLER_DEFAULTS } from '../lib/sgld/sessions.ts';
 import { traceTensors } from '../lib/sgld/trace-file.ts';
+import { drawnRandomness } from '../lib/sgld/randomness.ts';
 import { LLC_FLAGS } from '../lib/health/knobs.ts';
 import { printHealthWarnings } from '../lib/health/print.ts';
 import { UsageError, parse, type Command } from '../command.ts';
@@ -69,6 +70,7 @@ const FLAGS = {
   params: { type: 'string', multiple: true },
   freeze: { type: 'string', multiple: true },
   threads: { type: 'string' },
+  randomness: { type: 'string' },
   'check-ops': { type: 'boolean' },
   ...Object.fromEntries(Object.keys(KNOBS).map((k) => [k, { type: 'string' }])),
 } as const;
@@ -132,6 +134,9 @@ Options (defaults: the notebook's estimate settings):
   --seed <n>            seed of the minibatch order and the noise (default ${defaults.seed})
   --device <d>          auto | cpu | cuda (default ${defaults.device}; cuda never falls back to cpu)
   --threads <n>         onnxruntime intra-op threads (default ${SAMPLER_DEFAULTS.threads})
+  --randomness <file>   also write what the chains draw — init_loss's minibatch rows, each
+                        chain's minibatch rows and noise per step — as safetensors, to run
+                        another sampler on the same randomness (bench/devinterp/replay.py)
   -h, --help            this text`,
 
   async main(argv) {
@@ -168,10 +173,12 @@ Options (defaults: the notebook's estimate settings):
     const unlike = defaultsUnlikeDevinterp(v, settings);
     if (unlike) process.stderr.write(`llc: ${unlike}\n`);
 
+    const point = { w0: imported.w0, key: 0 };
+    if (v.randomness) writeFileAtomic(v.randomness, encodeSafetensors(drawnRandomness(settings, point, rows)));
     const progress = new Progress('llc', chainStepsOf(settings, 1));
     let done = 0;
     const started = performance.now();
-    const [result] = await runLlc(imported.model, [{ w0: imported.w0, key: 0 }], data, settings, {
+    const [result] = await runLlc(imported.model, [point], data, settings, {
       ...SAMPLER_DEFAULTS,
       device,
       threads,

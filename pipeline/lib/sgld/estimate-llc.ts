@@ -82,8 +82,16 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
 
 /** devinterp's init_loss of every point: the first num_chains batches of one pass, at most the whole pass. */
 export function pointInitLosses(model: SgldModel, points: readonly Pick<StartPoint, 'w0' | 'key' | 'trainSeed'>[], data: Dataset, s: LlcSettings, opts: SessionOptions): Promise<number[]> {
-  const batches = Math.min(s.num_chains, batchesPerPass(data.x.dims[0]!, s.batch_size));
-  return initLosses(model, points.map((p) => p.w0), points.map((p) => streamRng(s.seed, p, INIT_LOSS_STREAM)), batches, data, { ...opts, batchSize: s.batch_size });
+  return initLosses(model, points.map((p) => p.w0), points.map((p) => initLossRng(s, p)), initLossBatchCount(s, data.x.dims[0]!), data, { ...opts, batchSize: s.batch_size });
+}
+
+export function initLossBatchCount(s: LlcSettings, rows: number): number {
+  return Math.min(s.num_chains, batchesPerPass(rows, s.batch_size));
+}
+
+/** The stream init_loss's minibatches of point `p` come from. */
+export function initLossRng(s: LlcSettings, p: Pick<StartPoint, 'key' | 'trainSeed'>): Pcg32 {
+  return streamRng(s.seed, p, INIT_LOSS_STREAM);
 }
 
 export function samplerOptions(s: LlcSettings, opts: LlcRunOptions): SamplerOptions {

@@ -1,13 +1,14 @@
 // Runs SGLD chains in onnxruntime: chains are grouped into sessions of at most `maxChains`
 // (one for models without a chain axis), each session runs `stepsPerRun` steps per
-// session.run with the weights fed back between runs, and every chain draws its minibatches
-// from its own shuffled loader. A chain whose loss turns NaN or infinite is marked diverged
+// session.run with the weights fed back between runs, and every chain draws its noise and its
+// minibatches from its own streams. A chain whose loss turns NaN or infinite is marked diverged
 // at that step; its later losses are ignored (its draws stay NaN).
 import type { Pcg32 } from '../util/prng.ts';
 import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
 import { createSession, runSession, type Device } from '../onnx/ort.ts';
 import { DIAGNOSTICS, buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type Diagnostic, type GraphShape, type Loss, type SamplerKind } from './update.ts';
 import { ShuffledLoader, batchTensors, drawBatches } from './loader.ts';
+import { NoiseStream } from './noise.ts';
 import type { SgldModel } from './sampled-model.ts';
 import { drawAt, totalSteps, type DrawSchedule } from './draw-schedule.ts';
 
@@ -21,7 +22,7 @@ export interface ChainSpec {
   localization: number;
   weightDecay: number;
   noiseLevel: number;
-  /** The chain's own random stream: first its noise seed, then its minibatch order. */
+  /** The chain's own random stream: first the seed of its noise stream, then its minibatch order. */
   rng: Pcg32;
 }
 
@@ -70,9 +71,6 @@ export interface ChainRun {
  */
 export const SAMPLER_DEFAULTS = { threads: 1, maxChains: 16, stepsPerRun: 25 } as const;
 
-/** The noise seed is a float32 attribute: integers below 2^24 are exact. */
-const NOISE_SEED_BOUND = 2 ** 24;
-
 export async function sampleChains(model: SgldModel, chains: readonly ChainSpec[], data: Dataset, opts: SamplerOptions): Promise<ChainRun[]> {
   const runs: ChainRun[] = [];
   for (const group of sessionGroups(model, chains, opts.maxChains)) runs.push(...(await sampleGroup(model, group, data, opts)));
@@ -82,11 +80,12 @@ export async function sampleChains(model: SgldModel, chains: readonly ChainSpec[
 async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data: Dataset, opts: SamplerOptions): Promise<ChainRun[]> {
   const C = chains.length;
   const P = parameterTotal(model);
-  const seeds = chains.map((c) => c.rng.below(NOISE_SEED_BOUND));
-  const loaders = chains.map((c) => new ShuffledLoader(rowCount(data), opts.batchSize, c.rng));
+  const streams = chains.map((c) => chainStreams(c.rng, rowCount(data), opts.batchSize));
+  const noises = streams.map((s) => s.noise);
+  const loaders = streams.map((s) => s.loader);
   const shape = graphShape(model, data, C, opts.batchSize);
   const masked = chains.some((c) => c.mask);
-  const session = await createSession(buildSgldGraph(model, shape, seeds, opts.sampler, masked), { device: opts.device, threads: opts.threads });
+  const session = await createSession(buildSgldGraph(model, shape, opts.sampler, masked), { device: opts.device, threads: opts.threads });
   try {
     const w0 = concatRows(chains.map((c) => c.w0), P);
     const fixed: Record<string, TensorValue> = { [IO.w0]: w0, [IO.x]: data.x, [IO.y]: data.y };
@@ -125,6 +124,7 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
         [IO.batchIndices]: { dataType: DataType.INT64, dims: b.dims, data: b.indices },
         [IO.batchWeights]: { dataType: DataType.FLOAT, dims: b.dims, data: b.weights },
         [IO.batchWidths]: { dataType: DataType.INT64, dims: [K], data: b.widths },
+        [IO.noise]: drawNoise(noises, K, P),
       });
       for (const state of carried.values()) state.value = out[state.output]!;
       const loss = out[IO.loss]!.data as Float32Array;
@@ -153,6 +153,19 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
   }
 }
 
+/** A chain's noise and minibatch streams, both drawn from its own PCG32 `rng`: first the
+ * noise stream's seed, then every minibatch order. */
+export function chainStreams(rng: Pcg32, rows: number, batchSize: number): { noise: NoiseStream; loader: ShuffledLoader } {
+  const noise = new NoiseStream(rng);
+  return { noise, loader: new ShuffledLoader(rows, batchSize, rng) };
+}
+
+/** The minibatches of init_loss: the first `batches` of a fresh shuffled loader on `rng`. */
+export function initLossBatches(rng: Pcg32, rows: number, batchSize: number, batches: number): number[][] {
+  const loader = new ShuffledLoader(rows, batchSize, rng);
+  return Array.from({ length: batches }, () => loader.next());
+}
+
 /**
  * devinterp's init_loss per starting point: the mean minibatch loss at w₀ over the first
  * `batches` minibatches of a fresh shuffled loader drawn from `rngs[i]`.
@@ -168,10 +181,7 @@ export async function initLosses(
   const P = parameterTotal(model);
   const elements = elementCount(data.y.dims.slice(1));
   // One "chain" of the loss graph per (starting point, minibatch).
-  const rows = w0s.flatMap((w0, i) => {
-    const loader = new ShuffledLoader(rowCount(data), opts.batchSize, rngs[i]!);
-    return Array.from({ length: batches }, () => ({ w0, batch: loader.next() }));
-  });
+  const rows = w0s.flatMap((w0, i) => initLossBatches(rngs[i]!, rowCount(data), opts.batchSize, batches).map((batch) => ({ w0, batch })));
   const width = Math.min(opts.batchSize, rowCount(data));
   const losses: number[] = [];
   for (const group of groups(rows, model.chainAxis ? opts.maxChains : 1)) {
@@ -191,6 +201,13 @@ export async function initLosses(
     }
   }
   return w0s.map((_, i) => losses.slice(i * batches, (i + 1) * batches).reduce((a, b) => a + b, 0) / batches);
+}
+
+/** The next `steps` noise vectors of every chain: [steps, chains, P]. */
+function drawNoise(streams: readonly NoiseStream[], steps: number, P: number): TensorValue {
+  const data = new Float32Array(steps * streams.length * P);
+  for (let k = 0; k < steps; k++) streams.forEach((s, c) => s.fill(data, (k * streams.length + c) * P, P));
+  return { dataType: DataType.FLOAT, dims: [steps, streams.length, P], data };
 }
 
 function rowCount(data: Dataset): number {

@@ -13,11 +13,9 @@
 // A chain restricted to part of the weights (devinterp's optimize_over, a mask in its
 // MaskPreconditioner) multiplies its drift and noise by a 0/1 mask [C,P]: the weights outside
 // the mask stay at w₀. The gradient is that of Σ_c loss_c, which gives every chain its own
-// gradient since chains share nothing. Each chain's noise is its own RandomNormal node with
-// its own seed, so a chain's noise does not depend on the chains beside it; onnxruntime's
-// random kernels keep their state across Loop iterations and session.run calls
-// (test/sgld-graph.test.ts). Every step also reports, per chain, the norms of the loss
-// gradient, of the noise added and of the localization pull γ(w − w₀), the distance |w − w₀|,
+// gradient since chains share nothing. The noise N(0, 1) is an input [K,C,P] drawn from
+// each chain's own stream (noise.ts), not an onnxruntime random op. Every step also reports,
+// per chain, the norms of the loss gradient, of the noise added and of the localization pull γ(w − w₀), the distance |w − w₀|,
 // and (plain SGLD) devinterp's MALA acceptance probability of the previous step's move, with
 // U(w) = nβ·L(w) + γ/2·|w − w₀|² + λ/2·|w|² and its drift D = ∇U (slt/mala.py):
 //   a = min(1, exp(U(w′) − U(w) − |w′ − w + (ε/2)D(w)|²/2ε + |w − w′ − (ε/2)D(w′)|²/2ε))
@@ -43,6 +41,8 @@ export const IO = {
   localization: 'localization',
   weightDecay: 'weight_decay',
   noiseLevel: 'noise_level',
+  /** Standard normal noise [K,C,P]: step k, chain c (noise.ts). */
+  noise: 'noise',
   batchIndices: 'batch_indices',
   batchWeights: 'batch_weights',
   batchWidths: 'batch_widths',
@@ -168,14 +168,9 @@ export function buildLossGraph(model: SgldModel, s: GraphShape): Model {
   return modelOfGraph(lowerForOnnxruntime(optimizeForward(g.build(), opset), opset), model);
 }
 
-/**
- * K SGLD steps per run for C chains; `noiseSeeds[c]` seeds chain c's noise (an integer
- * below 2^24: the attribute is a float32).
- */
-export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: readonly number[], sampler: SamplerKind = 'sgld', masked = false): Model {
+/** K SGLD steps per run for C chains, K the first dimension of the minibatch and noise inputs. */
+export function buildSgldGraph(model: SgldModel, s: GraphShape, sampler: SamplerKind = 'sgld', masked = false): Model {
   checkShape(model, s);
-  if (noiseSeeds.length !== s.chains) throw new Error(`sgld graph: ${noiseSeeds.length} noise seeds for ${s.chains} chains`);
-  for (const seed of noiseSeeds) if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24) throw new Error(`sgld graph: noise seed ${seed} is not an integer in [0, 2^24)`);
   const P = parameterTotal(model);
   const C = s.chains;
   const opset = Math.max(17, model.opset);
@@ -194,7 +189,7 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   }
   g.input(IO.w0, DataType.FLOAT, flat);
   for (const h of HYPERPARAMETERS) g.input(h, DataType.FLOAT, perChain);
-  const data = [...dataInputs(model, s, ['steps']), { name: IO.batchWidths, elemType: DataType.INT64, shape: ['steps'] }];
+  const data = [...dataInputs(model, s, ['steps']), { name: IO.batchWidths, elemType: DataType.INT64, shape: ['steps'] }, { name: IO.noise, elemType: DataType.FLOAT, shape: ['steps', C, P] }];
   for (const v of data) g.input(v.name, v.elemType, v.shape);
   const halfLr = g.op('Mul', [IO.lr, g.scalar(0.5)], {}, { outputs: ['half_lr'] });
   const noiseScale = g.op('Mul', [g.op('Sqrt', [IO.lr]), IO.noiseLevel], {}, { outputs: ['noise_scale'] });
@@ -231,10 +226,7 @@ export function buildSgldGraph(model: SgldModel, s: GraphShape, noiseSeeds: read
   dw = u.op('Add', [dw, u.op('Mul', [IO.weightDecay, w])]);
   dw = u.op('Add', [dw, pull]);
   const drift = masked ? u.op('Mul', [IO.mask, dw]) : dw;
-  const noises = noiseSeeds.map((seed) =>
-    u.op('RandomNormal', [], { shape: attr.ints([1, P]), seed: attr.float(seed), dtype: attr.int(DataType.FLOAT), mean: attr.float(0), scale: attr.float(1) }),
-  );
-  let noise = u.op('Mul', [noiseScale, noises.length > 1 ? u.op('Concat', noises, { axis: attr.int(0) }) : noises[0]!]);
+  let noise = u.op('Mul', [noiseScale, u.op('Gather', [IO.noise, iter], { axis: attr.int(0) })]);
   const states: LoopState[] = [{ initial: IO.params, next: '', final: IO.paramsOut, elemType: DataType.FLOAT, shape: flat }];
   if (v) {
     const nextV = u.op('Add', [u.op('Mul', [v, u.scalar(RMSPROP.alpha)]), u.op('Mul', [u.op('Mul', [grad, grad]), u.scalar(1 - RMSPROP.alpha)])]);

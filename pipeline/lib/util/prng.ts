@@ -1,9 +1,9 @@
 // The project's generator for every seeded choice (data, splits, batches, initial weights,
-// SGLD minibatch orders and noise seeds): PCG32 (O'Neill 2014, "PCG-XSH-RR" with a 64-bit
-// LCG state and 32-bit output), the generator of the reference pcg32 C library. Chosen
+// SGLD minibatch orders and the seeds of the noise streams): PCG32 (O'Neill 2014,
+// "PCG-XSH-RR" with a 64-bit LCG state and 32-bit output), the generator of the reference pcg32 C library. Chosen
 // because it is small, well documented and has published reference outputs that the tests
 // check, so any seeded artifact can be reproduced in another language. (Dropout masks use
-// the faster pipeline/lib/tfjs/rng.ts; SGLD noise comes from onnxruntime's RandomNormal.)
+// the faster pipeline/lib/tfjs/rng.ts, SGLD noise the streams of pipeline/lib/sgld/noise.ts.)
 //   state ← state · 6364136223846793005 + inc   (mod 2^64), inc = (stream << 1) | 1
 //   output = rotr32(((state_old >> 18) ^ state_old) >> 27, state_old >> 59)
 // Seeding follows pcg32_srandom_r(seed, stream).
