@@ -8,7 +8,8 @@ python3-onnx python3-tqdm python3-cloudpickle`) and devinterp 1.3.2's source on 
   replay FAMILY SUMMARY.json RANDOMNESS     devinterp on the noise and minibatch rows that
                                             `pipeline llc … --randomness RANDOMNESS` drew
 
-Each prints one JSON line: init_loss, per-chain λ̂ and their mean. FAMILY is `seed` (the
+Each prints one JSON line: init_loss, per-chain λ̂ and their mean (sample: also the loss on
+all rows at the model's weights). FAMILY is `seed` (the
 seed transformer, test/fixtures/seed-step5500) or a folder of test/fixtures/torch-exports.
 SETTINGS.json holds lr, nbeta (a number or "auto"), localization, batch_size, num_chains,
 num_draws, num_burnin_steps, num_steps_bw_draws and loss ("mse" or "ce"), as `pipeline llc`
@@ -139,16 +140,28 @@ def optimizer_kwargs(s):
     return kw
 
 
+def full_loss(model, x, y, evaluate):
+    with torch.no_grad():
+        return float(evaluate(model, (x, y))[0])
+
+
 def run_sample(family, settings_path, seed):
     s = json.load(open(settings_path))
     model, x, y, _ = load_family(family)
+    evaluate = evaluate_fn(s.get("loss", "mse"))
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=s["batch_size"], shuffle=True)
+    # estimate_learning_coeff_with_summary takes init_loss from the first num_chains batches of
+    # the shuffled loader, drawn from torch's global generator, which is the same in every fresh
+    # process: seeded here so that each run draws its own, as each of ours does. The value is
+    # computed as devinterp computes it and passed on.
+    torch.manual_seed(seed)
+    init_loss = get_init_loss_multi_batch(loader, s["num_chains"], model, evaluate, "cpu")
     r = estimate_learning_coeff_with_summary(
-        model, loader, evaluate=evaluate_fn(s.get("loss", "mse")), sampling_method=SGLD, optimizer_kwargs=optimizer_kwargs(s),
+        model, loader, evaluate=evaluate, sampling_method=SGLD, optimizer_kwargs=optimizer_kwargs(s),
         num_draws=s["num_draws"], num_chains=s["num_chains"], num_burnin_steps=s["num_burnin_steps"],
-        num_steps_bw_draws=s["num_steps_bw_draws"], seed=seed, verbose=False)
+        num_steps_bw_draws=s["num_steps_bw_draws"], init_loss=init_loss, seed=seed, verbose=False)
     chains = [float(r[f"llc-chain/{i}"]) for i in range(s["num_chains"])]
-    return {"seed": seed, "llc_per_chain": chains, "llc_mean": float(np.mean(chains))}
+    return {"seed": seed, "init_loss": init_loss, "full_loss": full_loss(model, x, y, evaluate), "llc_per_chain": chains, "llc_mean": float(np.mean(chains))}
 
 
 class Batches:
