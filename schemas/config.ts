@@ -77,6 +77,11 @@ export const EstimateConfig = z
     batch_size: field(int(1), 30, 'integer ≥ 1'),
     seed: field(int(0, 2 ** 32 - 1), 0, 'integer in [0, 2^32-1]'),
     sampler: sampler(),
+    init_loss: field(
+      z.enum(['full', 'batches']),
+      'full',
+      "one of full (the loss on all training rows at the checkpoint: no sampling error), batches (devinterp's: the mean of the first num_chains minibatch losses, at most one pass — its error moves every chain alike and no standard error over chains sees it)",
+    ),
     params: field(z.array(z.string().min(1)), [], 'list of parameter globs to sample (empty: all)'),
     freeze: field(z.array(z.string().min(1)), [], 'list of parameter globs held at the checkpoint'),
     restrict: field(

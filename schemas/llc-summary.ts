@@ -7,7 +7,7 @@ import { Divergence } from './estimate.ts';
 import { EstimateHealth } from './health.ts';
 
 export const LLC_SUMMARY_SCHEMA_ID = 'llc-pipeline/llc-summary';
-export const LLC_SUMMARY_SCHEMA_VERSION = 3;
+export const LLC_SUMMARY_SCHEMA_VERSION = 4;
 
 export const LlcSummary = z
   .object({
@@ -36,6 +36,8 @@ export const LlcSummary = z
     /** Standard error of llc_mean: std over chains/√chains, one chain: sd of its draws/√ESS. */
     llc_se: z.number().nullable(),
     init_loss: z.number(),
+    /** full: the loss on all rows; batches: devinterp's, the first minibatches (v4). */
+    init_loss_from: z.enum(['full', 'batches']),
     nbeta: z.number(),
     num_chains: z.number().int().positive(),
     num_draws: z.number().int().positive(),

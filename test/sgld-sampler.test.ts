@@ -14,7 +14,7 @@ import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { resolveDevice } from '../pipeline/lib/sgld/device.ts';
 import { flatParameters, importOnnxModel, seedSgldModel } from '../pipeline/lib/sgld/sampled-model.ts';
 import { readModelFile } from '../pipeline/lib/onnx/io.ts';
-import { initLosses, sampleChains, type ChainSpec, type Dataset } from '../pipeline/lib/sgld/sessions.ts';
+import { fullLosses, initLosses, sampleChains, type ChainSpec, type Dataset } from '../pipeline/lib/sgld/sessions.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const T = { timeout: 60_000 };
@@ -31,15 +31,19 @@ const y = requireTensor(tensors, 'y', source, 'F32');
 const data: Dataset = { x: { dataType: DataType.INT64, dims: x.shape, data: x.data }, y: { dataType: DataType.FLOAT, dims: y.shape, data: y.data } };
 const session = { device: 'cpu' as const, threads: 1 };
 
-/** devinterp's init_loss by hand: the model's predictions, then the MSE of the first three
- * batches of the loader `rng` gives. */
-async function initLossByHand(onnx: Parameters<typeof createSession>[0], input: string, rng: Pcg32): Promise<number> {
+/** The MSE of the model's predictions on `rows`, by hand. */
+async function mseByHand(onnx: Parameters<typeof createSession>[0], input: string): Promise<(rows: number[]) => number> {
   const ort = await createSession(onnx);
   const pred = (await runSession(ort, { [input]: data.x }))['pred']!.data as Float32Array;
   await ort.release();
-  const order = rng.permutation(600);
   const targets = data.y.data as Float32Array;
-  const mse = (rows: number[]) => rows.reduce((s, r) => s + Array.from({ length: 10 }, (_, t) => (pred[r * 10 + t]! - targets[r * 10 + t]!) ** 2).reduce((a, b) => a + b, 0), 0) / (rows.length * 10);
+  return (rows) => rows.reduce((s, r) => s + Array.from({ length: 10 }, (_, t) => (pred[r * 10 + t]! - targets[r * 10 + t]!) ** 2).reduce((a, b) => a + b, 0), 0) / (rows.length * 10);
+}
+
+/** devinterp's init_loss by hand: the mean MSE of the first three batches of the loader `rng` gives. */
+async function initLossByHand(onnx: Parameters<typeof createSession>[0], input: string, rng: Pcg32): Promise<number> {
+  const mse = await mseByHand(onnx, input);
+  const order = rng.permutation(600);
   return (mse(order.slice(0, 256)) + mse(order.slice(256, 512)) + mse(order.slice(512))) / 3;
 }
 
@@ -55,6 +59,14 @@ test('init_loss of the inlined PyTorch export equals its own MSE', T, async () =
   const [fromGraph] = await initLosses(imported.model, [imported.w0], [new Pcg32(2, 4)], 3, data, { ...session, maxChains: 16, batchSize: 256 });
   const expected = await initLossByHand(readFileSync(path), 'tokens', new Pcg32(2, 4));
   assert.ok(Math.abs(fromGraph! - expected) < 1e-6, `${fromGraph} vs ${expected}`);
+});
+
+test('init_loss full is the MSE on all 600 rows, whatever the batch size', T, async () => {
+  const all = (await mseByHand(exported, 'tokens'))(Array.from({ length: 600 }, (_, r) => r));
+  for (const batchSize of [256, 600, 7]) {
+    const [full] = await fullLosses(model, [w0], data, { ...session, maxChains: 16, batchSize });
+    assert.ok(Math.abs(full! - all) < 1e-6, `batch ${batchSize}: ${full} vs ${all}`);
+  }
 });
 
 test('batched chains equal the same chains run one at a time', T, async () => {

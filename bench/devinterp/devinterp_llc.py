@@ -188,7 +188,10 @@ def run_replay(family, summary_path, randomness_path):
     evaluate = evaluate_fn(s["loss"])
     per_pass = -(-x.shape[0] // s["batch_size"])
     init = split_rows(drawn["init/rows"], drawn["init/sizes"])
-    init_loss = get_init_loss_multi_batch(Batches(x, y, init, per_pass), len(init), model, evaluate, "cpu")
+    if s["init_loss_from"] == "full":
+        init_loss = full_loss(model, x, y, evaluate)
+    else:
+        init_loss = get_init_loss_multi_batch(Batches(x, y, init, per_pass), len(init), model, evaluate, "cpu")
 
     # Our flat noise vector, in `pipeline llc`'s weight order, cut into torch's parameters.
     params = dict(model.named_parameters())

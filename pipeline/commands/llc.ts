@@ -39,6 +39,7 @@ const KNOBS = {
   seed: 'seed',
   device: 'device',
   sampler: 'sampler',
+  'init-loss': 'init_loss',
 } as const;
 
 /** The notebook's estimate settings (pipeline/presets/notebook.yaml): there is no sweep here
@@ -132,6 +133,10 @@ Options (defaults: the notebook's estimate settings):
   --thin <n>            steps between draws ${defaultOf('num_steps_bw_draws')}
   --batch-size <m>      minibatch size (default ${defaults.batch_size}; devinterp: the DataLoader's)
   --seed <n>            seed of the minibatch order and the noise (default ${defaults.seed})
+  --init-loss <l>       full | batches: init_loss is the loss on all rows, or devinterp's
+                        mean of the first --chains minibatch losses (at most one pass), whose
+                        error moves every chain alike, so no se over chains includes it
+                        (default ${defaults.init_loss}, as devinterp)
   --device <d>          auto | cpu | cuda (default ${defaults.device}; cuda never falls back to cpu)
   --threads <n>         onnxruntime intra-op threads (default ${SAMPLER_DEFAULTS.threads})
   --randomness <file>   also write what the chains draw — init_loss's minibatch rows, each
@@ -211,6 +216,7 @@ Options (defaults: the notebook's estimate settings):
       llc_per_chain: r.estimate.llcPerChain,
       llc_se: health.llc_se ?? null,
       init_loss: r.initLoss,
+      init_loss_from: settings.init_loss,
       nbeta: r.nbeta,
       num_chains: settings.num_chains,
       num_draws: settings.num_draws,
@@ -272,7 +278,7 @@ function parseKnobs(v: Record<string, string | undefined>) {
   for (const [flag, key] of Object.entries(KNOBS)) {
     const text = v[flag];
     if (text === undefined) continue;
-    raw[key] = key === 'device' || key === 'sampler' || (key === 'nbeta' && text === 'auto') ? text : Number(text);
+    raw[key] = key === 'device' || key === 'sampler' || key === 'init_loss' || (key === 'nbeta' && text === 'auto') ? text : Number(text);
   }
   const r = EstimateConfig.safeParse({ ...NOTEBOOK, ...raw });
   if (!r.success) {

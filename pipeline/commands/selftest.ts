@@ -73,7 +73,7 @@ Options:
       const known = c.make(seed);
       const imported = importOnnxModel(known.model, known.name);
       // Every knob set here: the selftest's numbers do not move with the estimate stage's defaults.
-      const settings: LlcSettings = { lr: c.lr, localization: c.localization, nbeta: ROWS * known.outputs, weight_decay: 0, noise_level: 1, num_chains: CHAINS, num_draws: DRAWS, num_burnin_steps: DRAWS / 5, num_steps_bw_draws: 1, batch_size: ROWS, seed, sampler: 'sgld' };
+      const settings: LlcSettings = { lr: c.lr, localization: c.localization, nbeta: ROWS * known.outputs, weight_decay: 0, noise_level: 1, num_chains: CHAINS, num_draws: DRAWS, num_burnin_steps: DRAWS / 5, num_steps_bw_draws: 1, batch_size: ROWS, seed, sampler: 'sgld', init_loss: 'full' };
       const [r] = await runLlc(imported.model, [{ w0: imported.w0, key: 0 }], { x: known.x, y: known.y }, settings, { ...SAMPLER_DEFAULTS, device, stepsPerRun: 100 });
       const { llcMean, llcStd } = r!.estimate;
       const relative = llcMean === null ? null : (llcMean - known.lambda) / known.lambda;

@@ -12,7 +12,7 @@ import { estimateHealth } from '../health/estimate-health.ts';
 import type { Knobs } from '../health/knobs.ts';
 import { DIAGNOSTICS, type Diagnostic } from './update.ts';
 import type { SgldModel } from './sampled-model.ts';
-import { initLosses, sampleChains, type ChainRun, type ChainSpec, type Dataset, type SamplerOptions, type SessionOptions } from './sessions.ts';
+import { fullLosses, initLosses, sampleChains, type ChainRun, type ChainSpec, type Dataset, type SamplerOptions, type SessionOptions } from './sessions.ts';
 import { checkSchedule, totalSteps, type DrawSchedule } from './draw-schedule.ts';
 import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './llc-estimator.ts';
 
@@ -80,9 +80,13 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
 // init losses of all points in one call, and the chains in sampleChains' session groups,
 // so that every onnxruntime session sees the same inputs as in-process and gives the same bits.
 
-/** devinterp's init_loss of every point: the first num_chains batches of one pass, at most the whole pass. */
+/** init_loss of every point: the loss on all rows (`full`), or devinterp's (`batches`): the
+ * first num_chains batches of one pass, at most the whole pass. */
 export function pointInitLosses(model: SgldModel, points: readonly Pick<StartPoint, 'w0' | 'key' | 'trainSeed'>[], data: Dataset, s: LlcSettings, opts: SessionOptions): Promise<number[]> {
-  return initLosses(model, points.map((p) => p.w0), points.map((p) => initLossRng(s, p)), initLossBatchCount(s, data.x.dims[0]!), data, { ...opts, batchSize: s.batch_size });
+  const w0s = points.map((p) => p.w0);
+  const loader = { ...opts, batchSize: s.batch_size };
+  if (s.init_loss === 'full') return fullLosses(model, w0s, data, loader);
+  return initLosses(model, w0s, points.map((p) => initLossRng(s, p)), initLossBatchCount(s, data.x.dims[0]!), data, loader);
 }
 
 export function initLossBatchCount(s: LlcSettings, rows: number): number {

@@ -9,6 +9,11 @@ export function batchesPerPass(n: number, batchSize: number): number {
   return Math.ceil(n / batchSize);
 }
 
+/** The rows in order, cut into batches of `batchSize` (the last one partial). */
+export function consecutiveBatches(n: number, batchSize: number): number[][] {
+  return Array.from({ length: Math.ceil(n / batchSize) }, (_, b) => Array.from({ length: Math.min(batchSize, n - b * batchSize) }, (_, j) => b * batchSize + j));
+}
+
 /** One chain's endless minibatch stream: `cycle(DataLoader(shuffle=True))`. */
 export class ShuffledLoader {
   private order: number[] = [];

@@ -6,6 +6,7 @@ import type { SafeTensors } from '../util/safetensors.ts';
 import { totalSteps } from './draw-schedule.ts';
 import { chainSpec, initLossBatchCount, initLossRng, scheduleOf, type LlcSettings, type StartPoint } from './estimate-llc.ts';
 import { chainStreams, initLossBatches } from './sessions.ts';
+import { consecutiveBatches } from './loader.ts';
 
 /** Rows of several minibatches, concatenated, beside each batch's size. */
 function batchTensors(prefix: string, batches: readonly number[][]): SafeTensors {
@@ -15,12 +16,13 @@ function batchTensors(prefix: string, batches: readonly number[][]): SafeTensors
   };
 }
 
-/** `init/rows`, `init/sizes`; per chain c `chain<c>/rows`, `chain<c>/sizes` [steps] and
+/** `init/rows`, `init/sizes` (init_loss's batches); per chain c `chain<c>/rows`, `chain<c>/sizes` [steps] and
  * `chain<c>/noise` [steps, P] (P the flat weights, in the sampled model's order). */
 export function drawnRandomness(s: LlcSettings, point: StartPoint, rows: number): SafeTensors {
   const steps = totalSteps(scheduleOf(s));
   const P = point.w0.length;
-  const init = initLossBatches(initLossRng(s, point), rows, s.batch_size, initLossBatchCount(s, rows));
+  // init_loss 'full' draws nothing; its batches are the rows in order.
+  const init = s.init_loss === 'full' ? consecutiveBatches(rows, s.batch_size) : initLossBatches(initLossRng(s, point), rows, s.batch_size, initLossBatchCount(s, rows));
   const out: SafeTensors = batchTensors('init/', init);
   for (let c = 0; c < s.num_chains; c++) {
     const { noise, loader } = chainStreams(chainSpec(point, s, c).rng, rows, s.batch_size);

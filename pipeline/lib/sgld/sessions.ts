@@ -7,7 +7,7 @@ import type { Pcg32 } from '../util/prng.ts';
 import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
 import { createSession, runSession, type Device } from '../onnx/ort.ts';
 import { DIAGNOSTICS, buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type Diagnostic, type GraphShape, type Loss, type SamplerKind } from './update.ts';
-import { ShuffledLoader, batchTensors, drawBatches } from './loader.ts';
+import { ShuffledLoader, batchTensors, consecutiveBatches, drawBatches } from './loader.ts';
 import { NoiseStream } from './noise.ts';
 import type { SgldModel } from './sampled-model.ts';
 import { drawAt, totalSteps, type DrawSchedule } from './draw-schedule.ts';
@@ -178,10 +178,29 @@ export async function initLosses(
   data: Dataset,
   opts: SessionOptions & { batchSize: number },
 ): Promise<number[]> {
+  const perPoint = w0s.map((_, i) => initLossBatches(rngs[i]!, rowCount(data), opts.batchSize, batches));
+  return (await batchLosses(model, w0s, perPoint, data, opts)).map((losses) => losses.reduce((a, b) => a + b, 0) / batches);
+}
+
+/** The loss on all rows at each point's w₀: minibatches of consecutive rows, each weighted by its rows. */
+export async function fullLosses(model: SgldModel, w0s: readonly Float32Array[], data: Dataset, opts: SessionOptions & { batchSize: number }): Promise<number[]> {
+  const n = rowCount(data);
+  const chunks = consecutiveBatches(n, opts.batchSize);
+  return (await batchLosses(model, w0s, w0s.map(() => chunks), data, opts)).map((losses) => losses.reduce((sum, l, b) => sum + l * chunks[b]!.length, 0) / n);
+}
+
+/** The minibatch loss at w₀ of point i on each of the row lists `batches[i]`. */
+async function batchLosses(
+  model: SgldModel,
+  w0s: readonly Float32Array[],
+  batches: readonly (readonly number[][])[],
+  data: Dataset,
+  opts: SessionOptions & { batchSize: number },
+): Promise<number[][]> {
   const P = parameterTotal(model);
   const elements = elementCount(data.y.dims.slice(1));
   // One "chain" of the loss graph per (starting point, minibatch).
-  const rows = w0s.flatMap((w0, i) => initLossBatches(rngs[i]!, rowCount(data), opts.batchSize, batches).map((batch) => ({ w0, batch })));
+  const rows = w0s.flatMap((w0, i) => batches[i]!.map((batch) => ({ w0, batch })));
   const width = Math.min(opts.batchSize, rowCount(data));
   const losses: number[] = [];
   for (const group of groups(rows, model.chainAxis ? opts.maxChains : 1)) {
@@ -200,7 +219,8 @@ export async function initLosses(
       await session.release();
     }
   }
-  return w0s.map((_, i) => losses.slice(i * batches, (i + 1) * batches).reduce((a, b) => a + b, 0) / batches);
+  let at = 0;
+  return batches.map((b) => losses.slice(at, (at += b.length)));
 }
 
 /** The next `steps` noise vectors of every chain: [steps, chains, P]. */

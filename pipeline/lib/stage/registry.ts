@@ -7,10 +7,10 @@ import type { Config } from '../../../schemas/config.ts';
 export const STAGE_NAMES = ['generate', 'train', 'export', 'sweep', 'estimate', 'calibration', 'report'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
-/** The estimate keys the sweep and calibration share: loader, seeds, λ, σ and device. */
+/** The estimate keys the sweep and calibration share: loader, seeds, λ, σ, init_loss and device. */
 function samplerSettings(c: Config) {
-  const { batch_size, seed, weight_decay, noise_level, device } = c.estimate;
-  return { batch_size, seed, weight_decay, noise_level, device };
+  const { batch_size, seed, weight_decay, noise_level, init_loss, device } = c.estimate;
+  return { batch_size, seed, weight_decay, noise_level, init_loss, device };
 }
 
 /** The part of the config each stage's result depends on, and all that the stage sees of it:
