@@ -5,7 +5,8 @@
 // mean of run means ± its standard error (the sd of the run means over √runs, so init_loss's
 // own error counts), z = difference over the combined standard error, and the same after
 // re-referencing every run's λ̂ to the loss on all rows, λ̂ + nβ·(init_loss − L_n), which
-// leaves the sampling alone; then Stouffer's pooled z = Σz/√cases. devinterp runs through
+// leaves the sampling alone; then Stouffer's pooled z = Σz/√cases (leans of one sign) and
+// Σz² (χ² with `cases` degrees of freedom if the two agree: leans of either sign). devinterp runs through
 // bench/devinterp/devinterp_llc.py when --devinterp-src (or $DEVINTERP_SRC) names devinterp's
 // src/ folder, else its runs are read from --references (default: the committed
 // test/fixtures/devinterp-pooled.json, which --write makes). docs/devinterp-agreement.md has
@@ -110,7 +111,9 @@ try {
     process.stdout.write(`${c.name} | ${fmt(a)} | ${fmt(b)} | ${zs.at(-1)!.toFixed(2)} | ${a.chainSd.toFixed(3)} / ${b.chainSd.toFixed(3)} | ${fmt(aN)} | ${fmt(bN)} | ${zsShifted.at(-1)!.toFixed(2)}\n`);
   }
   const stouffer = (z: number[]) => z.reduce((x, y) => x + y, 0) / Math.sqrt(z.length);
+  const squares = (z: number[]) => z.reduce((x, y) => x + y * y, 0).toFixed(1);
   process.stdout.write(`pooled z (Stouffer, ${zs.length} cases): ${stouffer(zs).toFixed(2)}; re-referenced: ${stouffer(zsShifted).toFixed(2)}\n`);
+  process.stdout.write(`Σz² (χ² with ${zs.length} degrees of freedom if the two agree): ${squares(zs)}; re-referenced: ${squares(zsShifted)}\n`);
   if (values.write) {
     writeFileSync(values.write, JSON.stringify(DevinterpPooled.parse(written), null, 2) + '\n');
     process.stdout.write(`devinterp's runs → ${values.write}\n`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+import { Pcg32, keyedPcg32 } from '../pipeline/lib/util/prng.ts';
 
 test('PCG32 reproduces the reference pcg32-demo outputs (seed 42, stream 54)', () => {
   const r = new Pcg32(42, 54);
@@ -32,4 +32,15 @@ test('shuffle() puts every element everywhere with equal frequency', () => {
     firstPos[a[0]!]++;
   }
   for (const c of firstPos) assert.ok(Math.abs(c - 10000) < 400, `count ${c}`);
+});
+
+test('keyed streams: PCG32\'s seed–stream collision, and keyedPcg32 free of it', () => {
+  // Pcg32(s, t + 1) and Pcg32(s + 2, t) begin alike: why streams named by several varying
+  // numbers go through keyedPcg32.
+  assert.equal(new Pcg32(0, 4).nextU32(), new Pcg32(2, 3).nextU32());
+  // Every (seed, chain) of 64 seeds × 32 chains starts its own way, and so does a second part.
+  const firsts = new Set<number>();
+  for (let seed = 0n; seed < 64n; seed++) for (let chain = 0n; chain < 32n; chain++) firsts.add(keyedPcg32(seed, 0n, 0n, chain).nextU32());
+  assert.ok(firsts.size >= 64 * 32 - 2, `${64 * 32 - firsts.size} first outputs repeat`);
+  assert.notEqual(keyedPcg32(0n, 1n).nextU32(), keyedPcg32(1n, 0n).nextU32());
 });

@@ -1,10 +1,18 @@
 // The SGLD noise streams (pipeline/lib/sgld/noise.ts): xoshiro128** against the reference C
 // implementation's outputs, standard normals with the moments and independence they must
-// have, and a stream that continues across fills of any length.
+// have, a stream that continues across fills of any length, and chains of different runs that
+// never share their streams.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NoiseStream } from '../pipeline/lib/sgld/noise.ts';
+import { chainSpec, type LlcSettings } from '../pipeline/lib/sgld/estimate-llc.ts';
+import { chainStreams } from '../pipeline/lib/sgld/sessions.ts';
 import { Pcg32 } from '../pipeline/lib/util/prng.ts';
+
+const LLC_SETTINGS: LlcSettings = {
+  lr: 1e-3, nbeta: 2, localization: 5, weight_decay: 0, noise_level: 1, num_chains: 8, num_draws: 10, num_burnin_steps: 0,
+  num_steps_bw_draws: 1, batch_size: 256, seed: 0, sampler: 'sgld', init_loss: 'full',
+};
 
 /** A seed that hands the stream the state words s[0..3] as they are. */
 const words = (...w: number[]) => ({ nextU32: () => w.shift()! });
@@ -59,4 +67,23 @@ test('a stream continues across fills of any length, odd ones included', () => {
   s.fill(parts, 8, 1);
   s.fill(parts, 9);
   assert.deepEqual(parts, whole);
+});
+
+test('chains of neighbouring --seed values draw their own noise and minibatches (no stream shared across runs)', () => {
+  const point = { w0: new Float32Array(1), key: 0 };
+  const first = (seed: number, chain: number) => {
+    const { noise, loader } = chainStreams(chainSpec(point, { ...LLC_SETTINGS, seed }, chain).rng, 600, 256);
+    const v = new Float32Array(8);
+    noise.fill(v);
+    return { noise: Array.from(v), batch: loader.next().slice(0, 8) };
+  };
+  // Chain c + 1 of seed s against chain c of seed s + 2: seeded as Pcg32(seed, chain), their
+  // generators began with the same output, which alone seeded onnxruntime's noise before.
+  const opening = (seed: number, chain: number) => chainSpec(point, { ...LLC_SETTINGS, seed }, chain).rng.nextU32();
+  for (const [s, c] of [[0, 0], [1, 3], [5, 6]] as const) {
+    assert.notEqual(opening(s, c + 1), opening(s + 2, c));
+    const [a, b] = [first(s, c + 1), first(s + 2, c)];
+    assert.notDeepEqual(a.noise, b.noise, `seed ${s} chain ${c + 1} vs seed ${s + 2} chain ${c}`);
+    assert.notDeepEqual(a.batch, b.batch);
+  }
 });

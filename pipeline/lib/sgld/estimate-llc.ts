@@ -5,7 +5,7 @@
 // chains run beside it or in which session.
 import type { z } from 'zod';
 import type { EstimateConfig } from '../../../schemas/config.ts';
-import { Pcg32 } from '../util/prng.ts';
+import { keyedPcg32, type Pcg32 } from '../util/prng.ts';
 import { batchesPerPass } from './loader.ts';
 import type { EstimateHealth } from '../../../schemas/health.ts';
 import { estimateHealth } from '../health/estimate-health.ts';
@@ -50,10 +50,11 @@ export interface LlcRunOptions extends SessionOptions {
 /** Stream index of the init_loss loader (chains use 0 … num_chains−1). */
 const INIT_LOSS_STREAM = 0xffffffff;
 
-/** PCG32 seeded by the settings' seed (low 32 bits) and the training seed (high 32 bits), on
- * the stream (key, index). */
+/** The PCG32 keyed by the settings' seed, the training seed, the point's key and the stream's
+ * index. (Seeded as Pcg32(seed, index) before, chain c + 1 of --seed s drew the noise of chain
+ * c of --seed s + 2: runs pooled over neighbouring seeds shared most of their noise.) */
 function streamRng(seed: number, p: Pick<StartPoint, 'key' | 'trainSeed'>, index: number): Pcg32 {
-  return new Pcg32(BigInt(seed) | (BigInt(p.trainSeed ?? 0) << 32n), (BigInt(p.key) << 32n) | BigInt(index));
+  return keyedPcg32(BigInt(seed), BigInt(p.trainSeed ?? 0), BigInt(p.key), BigInt(index));
 }
 
 export function scheduleOf(s: LlcSettings): DrawSchedule {

@@ -1,12 +1,12 @@
-// The SGLD noise N(0, 1): each chain's own stream, drawn here and fed to the step graph.
-// Not onnxruntime's RandomNormal: its CPU kernel draws from std::default_random_engine
-// (libstdc++'s minstd_rand0, a 31-bit multiplicative LCG) through the polar method, and with
-// that noise λ̂ leaned away from devinterp's by up to 5 pooled standard errors — above on the
-// GELU MLP and on grokking checkpoints, below on the seed model — though the same noise fed to
-// both samplers gives equal λ̂ (docs/devinterp-agreement.md has the tables). The stream
-// here is xoshiro128** (Blackman & Vigna 2018), 32-bit arithmetic only, so it is fast in
-// JavaScript, seeded by four outputs of the chain's PCG32; normals come in pairs by
-// Box–Muller in float64, rounded to float32 once.
+// The SGLD noise N(0, 1): each chain's own stream, drawn here and fed to the step graph, so
+// that CPU and CUDA draw the same noise, a run's randomness can be written out and replayed in
+// devinterp (randomness.ts), and the generator is ours to test against reference outputs —
+// not onnxruntime's RandomNormal, whose CPU kernel is libstdc++'s minstd_rand0 (a 31-bit LCG)
+// and whose CUDA kernel is Philox, seeded by one float attribute. The stream is xoshiro128**
+// (Blackman & Vigna 2018), 32-bit arithmetic only, so it is fast in JavaScript, seeded by four
+// outputs of the chain's PCG32; normals come in pairs by Box–Muller in float64, rounded to
+// float32 once. (The lean against devinterp that docs/devinterp-agreement.md tracks down came
+// from how chains were seeded, estimate-llc.ts's streamRng, not from minstd_rand0.)
 import type { Pcg32 } from '../util/prng.ts';
 
 /** What seeds a stream: four 32-bit words (a chain's PCG32). */

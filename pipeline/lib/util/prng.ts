@@ -62,6 +62,28 @@ export class Pcg32 {
   }
 }
 
+/** splitmix64's finaliser (Steele, Lea & Flood 2014): a bijection of 64-bit words in which
+ * every input bit moves every output bit. */
+function mix64(x: bigint): bigint {
+  let z = x & MASK64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * A PCG32 keyed by every part (each a 64-bit word), for streams named by several numbers
+ * that vary together. Not `new Pcg32(a, b)` with both varying: PCG32's seed and stream are
+ * not independent — srandom(s, t) and srandom(s + 2, t − 1) start from states that differ
+ * only in the low bits, so their first outputs are equal. The parts are hashed into the seed
+ * and the stream, so distinct keys collide only by a 64-bit chance.
+ */
+export function keyedPcg32(...parts: readonly bigint[]): Pcg32 {
+  let h = 0x9e3779b97f4a7c15n;
+  for (const p of parts) h = mix64(h ^ (p & MASK64));
+  return new Pcg32(h, mix64(h + 0x9e3779b97f4a7c15n));
+}
+
 /** Standard normal by Box–Muller from two uniforms of `rng`, the first mapped into (0, 1]. */
 export function standardNormal(rng: Pcg32): number {
   const u1 = 1 - rng.uniform();
