@@ -19,7 +19,7 @@ import { mlp, noisy, normalRows, predict, writeCase, type MlpOptions } from './h
 const T = { timeout: 300_000 };
 const N = 1000;
 const TEACHER: MlpOptions = { sizes: [4, 8, 1], seed: 1 };
-const HEALTHY = ['--chains', '4', '--nbeta', 'auto', '--lr', '2e-3', '--localization', '10', '--burnin', '200', '--draws', '200', '--thin', '2'];
+const HEALTHY = ['--chains', '4', '--nbeta', 'auto', '--lr', '2e-3', '--localization', '10', '--burnin', '200', '--draws', '200', '--thin', '4'];
 
 /** The teacher's data, y = f(x) + noise of sd 0.1, as float32 [n, 4] and [n, 1]. */
 async function regression(dir: string) {
