@@ -141,7 +141,7 @@ Options (defaults: the notebook's estimate settings):
   --threads <n>         onnxruntime intra-op threads (default ${SAMPLER_DEFAULTS.threads})
   --randomness <file>   also write what the chains draw — init_loss's minibatch rows, each
                         chain's minibatch rows and noise per step — as safetensors, to run
-                        another sampler on the same randomness (bench/devinterp/replay.py)
+                        another sampler on the same randomness (bench/devinterp/devinterp_llc.py)
   -h, --help            this text`,
 
   async main(argv) {

@@ -1,7 +1,7 @@
 // What a λ̂ run's chains draw, as tensors: init_loss's minibatch rows, and per chain every
 // step's minibatch rows and noise. Another sampler fed these runs on exactly our randomness
-// (bench/devinterp/replay.py runs devinterp so), which separates what the samplers compute
-// from how they draw.
+// (`bench/devinterp/devinterp_llc.py replay` runs devinterp so), which separates what the
+// samplers compute from how they draw.
 import type { SafeTensors } from '../util/safetensors.ts';
 import { totalSteps } from './draw-schedule.ts';
 import { chainSpec, initLossBatchCount, initLossRng, scheduleOf, type LlcSettings, type StartPoint } from './estimate-llc.ts';
