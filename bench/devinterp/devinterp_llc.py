@@ -38,6 +38,8 @@ from devinterp.utils import get_init_loss_multi_batch  # noqa: E402
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "test", "fixtures")
+# Importing make.py must not leave a __pycache__ in the repository.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(FIXTURES, "torch-exports"))
 import make as torch_exports  # noqa: E402
 
