@@ -14,7 +14,8 @@ import { createSession, runSession } from '../pipeline/lib/onnx/ort.ts';
 import { resolveDevice } from '../pipeline/lib/sgld/device.ts';
 import { flatParameters, importOnnxModel, seedSgldModel } from '../pipeline/lib/sgld/sampled-model.ts';
 import { readModelFile } from '../pipeline/lib/onnx/io.ts';
-import { fullLosses, initLosses, sampleChains, type ChainSpec, type Dataset } from '../pipeline/lib/sgld/sessions.ts';
+import { initLossBatches, initLosses, sampleChains, type ChainSpec, type Dataset } from '../pipeline/lib/sgld/sessions.ts';
+import { consecutiveBatches } from '../pipeline/lib/sgld/loader.ts';
 import { FIXTURE } from './helpers/fixture.ts';
 
 const T = { timeout: 60_000 };
@@ -48,7 +49,7 @@ async function initLossByHand(onnx: Parameters<typeof createSession>[0], input: 
 }
 
 test('init_loss from the optimised chained graph equals the exported model\'s MSE', T, async () => {
-  const [fromGraph] = await initLosses(model, [w0], [new Pcg32(5, 9)], 3, data, { ...session, maxChains: 16, batchSize: 256 });
+  const [fromGraph] = await initLosses(model, [w0], [initLossBatches(new Pcg32(5, 9), 600, 256, 3)], data, { ...session, maxChains: 16, batchSize: 256 });
   const expected = await initLossByHand(exported, 'tokens', new Pcg32(5, 9));
   assert.ok(Math.abs(fromGraph! - expected) < 1e-6, `${fromGraph} vs ${expected}`);
 });
@@ -56,7 +57,7 @@ test('init_loss from the optimised chained graph equals the exported model\'s MS
 test('init_loss of the inlined PyTorch export equals its own MSE', T, async () => {
   const path = `${FIXTURE}/model.onnx`;
   const imported = importOnnxModel(readModelFile(path), path);
-  const [fromGraph] = await initLosses(imported.model, [imported.w0], [new Pcg32(2, 4)], 3, data, { ...session, maxChains: 16, batchSize: 256 });
+  const [fromGraph] = await initLosses(imported.model, [imported.w0], [initLossBatches(new Pcg32(2, 4), 600, 256, 3)], data, { ...session, maxChains: 16, batchSize: 256 });
   const expected = await initLossByHand(readFileSync(path), 'tokens', new Pcg32(2, 4));
   assert.ok(Math.abs(fromGraph! - expected) < 1e-6, `${fromGraph} vs ${expected}`);
 });
@@ -64,7 +65,7 @@ test('init_loss of the inlined PyTorch export equals its own MSE', T, async () =
 test('init_loss full is the MSE on all 600 rows, whatever the batch size', T, async () => {
   const all = (await mseByHand(exported, 'tokens'))(Array.from({ length: 600 }, (_, r) => r));
   for (const batchSize of [256, 600, 7]) {
-    const [full] = await fullLosses(model, [w0], data, { ...session, maxChains: 16, batchSize });
+    const [full] = await initLosses(model, [w0], [consecutiveBatches(600, batchSize)], data, { ...session, maxChains: 16, batchSize }, true);
     assert.ok(Math.abs(full! - all) < 1e-6, `batch ${batchSize}: ${full} vs ${all}`);
   }
 });
@@ -91,8 +92,9 @@ test('batched chains equal the same chains run one at a time', T, async () => {
 const cuda = (await resolveDevice('auto')).device === 'cuda';
 
 test('on CUDA: the init_loss of the CPU and finite chains', { ...T, skip: cuda ? false : 'the CUDA execution provider does not load here' }, async () => {
-  const [onCpu] = await initLosses(model, [w0], [new Pcg32(1, 1)], 3, data, { ...session, maxChains: 16, batchSize: 256 });
-  const [onGpu] = await initLosses(model, [w0], [new Pcg32(1, 1)], 3, data, { device: 'cuda', threads: 1, maxChains: 16, batchSize: 256 });
+  const batches = [initLossBatches(new Pcg32(1, 1), 600, 256, 3)];
+  const [onCpu] = await initLosses(model, [w0], batches, data, { ...session, maxChains: 16, batchSize: 256 });
+  const [onGpu] = await initLosses(model, [w0], batches, data, { device: 'cuda', threads: 1, maxChains: 16, batchSize: 256 });
   assert.ok(Math.abs(onGpu! - onCpu!) < 1e-5 * onCpu!, `cuda ${onGpu} vs cpu ${onCpu}`);
   const chains = Array.from({ length: 4 }, (_, c) => ({ w0, lr: 1e-3, nbeta: 2, localization: 5, weightDecay: 0, noiseLevel: 1, rng: new Pcg32(0, c) }));
   const runs = await sampleChains(model, chains, data, { device: 'cuda', threads: 1, maxChains: 4, batchSize: 256, schedule: { burnin: 0, draws: 20, thin: 1 }, stepsPerRun: 10 });

@@ -6,13 +6,13 @@
 import type { z } from 'zod';
 import type { EstimateConfig } from '../../../schemas/config.ts';
 import { keyedPcg32, type Pcg32 } from '../util/prng.ts';
-import { batchesPerPass } from './loader.ts';
+import { batchesPerPass, consecutiveBatches } from './loader.ts';
 import type { EstimateHealth } from '../../../schemas/health.ts';
 import { estimateHealth } from '../health/estimate-health.ts';
 import type { Knobs } from '../health/knobs.ts';
 import { DIAGNOSTICS, type Diagnostic } from './update.ts';
 import type { SgldModel } from './sampled-model.ts';
-import { fullLosses, initLosses, sampleChains, type ChainRun, type ChainSpec, type Dataset, type SamplerOptions, type SessionOptions } from './sessions.ts';
+import { initLossBatches, initLosses, sampleChains, type ChainRun, type ChainSpec, type Dataset, type SamplerOptions, type SessionOptions } from './sessions.ts';
 import { checkSchedule, totalSteps, type DrawSchedule } from './draw-schedule.ts';
 import { defaultNbeta, estimateLlc, type Divergence, type LlcEstimate } from './llc-estimator.ts';
 
@@ -84,19 +84,15 @@ export async function runLlc(model: SgldModel, points: readonly StartPoint[], da
 /** init_loss of every point: the loss on all rows (`full`), or devinterp's (`batches`): the
  * first num_chains batches of one pass, at most the whole pass. */
 export function pointInitLosses(model: SgldModel, points: readonly Pick<StartPoint, 'w0' | 'key' | 'trainSeed'>[], data: Dataset, s: LlcSettings, opts: SessionOptions): Promise<number[]> {
-  const w0s = points.map((p) => p.w0);
-  const loader = { ...opts, batchSize: s.batch_size };
-  if (s.init_loss === 'full') return fullLosses(model, w0s, data, loader);
-  return initLosses(model, w0s, points.map((p) => initLossRng(s, p)), initLossBatchCount(s, data.x.dims[0]!), data, loader);
+  const batches = points.map((p) => initLossRowBatches(s, p, data.x.dims[0]!));
+  return initLosses(model, points.map((p) => p.w0), batches, data, { ...opts, batchSize: s.batch_size }, s.init_loss === 'full');
 }
 
-export function initLossBatchCount(s: LlcSettings, rows: number): number {
-  return Math.min(s.num_chains, batchesPerPass(rows, s.batch_size));
-}
-
-/** The stream init_loss's minibatches of point `p` come from. */
-export function initLossRng(s: LlcSettings, p: Pick<StartPoint, 'key' | 'trainSeed'>): Pcg32 {
-  return streamRng(s.seed, p, INIT_LOSS_STREAM);
+/** The minibatches init_loss is taken over at point `p`: the rows in order (`full`), or
+ * devinterp's first num_chains batches of a shuffled pass, at most the pass (`batches`). */
+export function initLossRowBatches(s: LlcSettings, p: Pick<StartPoint, 'key' | 'trainSeed'>, rows: number): number[][] {
+  if (s.init_loss === 'full') return consecutiveBatches(rows, s.batch_size);
+  return initLossBatches(streamRng(s.seed, p, INIT_LOSS_STREAM), rows, s.batch_size, Math.min(s.num_chains, batchesPerPass(rows, s.batch_size)));
 }
 
 export function samplerOptions(s: LlcSettings, opts: LlcRunOptions): SamplerOptions {

@@ -4,9 +4,8 @@
 // samplers compute from how they draw.
 import type { SafeTensors } from '../util/safetensors.ts';
 import { totalSteps } from './draw-schedule.ts';
-import { chainSpec, initLossBatchCount, initLossRng, scheduleOf, type LlcSettings, type StartPoint } from './estimate-llc.ts';
-import { chainStreams, initLossBatches } from './sessions.ts';
-import { consecutiveBatches } from './loader.ts';
+import { chainSpec, initLossRowBatches, scheduleOf, type LlcSettings, type StartPoint } from './estimate-llc.ts';
+import { chainStreams } from './sessions.ts';
 
 /** Rows of several minibatches, concatenated, beside each batch's size. */
 function batchTensors(prefix: string, batches: readonly number[][]): SafeTensors {
@@ -21,9 +20,7 @@ function batchTensors(prefix: string, batches: readonly number[][]): SafeTensors
 export function drawnRandomness(s: LlcSettings, point: StartPoint, rows: number): SafeTensors {
   const steps = totalSteps(scheduleOf(s));
   const P = point.w0.length;
-  // init_loss 'full' draws nothing; its batches are the rows in order.
-  const init = s.init_loss === 'full' ? consecutiveBatches(rows, s.batch_size) : initLossBatches(initLossRng(s, point), rows, s.batch_size, initLossBatchCount(s, rows));
-  const out: SafeTensors = batchTensors('init/', init);
+  const out: SafeTensors = batchTensors('init/', initLossRowBatches(s, point, rows));
   for (let c = 0; c < s.num_chains; c++) {
     const { noise, loader } = chainStreams(chainSpec(point, s, c).rng, rows, s.batch_size);
     const values = new Float32Array(steps * P);

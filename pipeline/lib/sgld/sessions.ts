@@ -7,7 +7,7 @@ import type { Pcg32 } from '../util/prng.ts';
 import { DataType, elementCount, type TensorValue } from '../onnx/ir.ts';
 import { createSession, runSession, type Device } from '../onnx/ort.ts';
 import { DIAGNOSTICS, buildLossGraph, buildSgldGraph, HYPERPARAMETERS, IO, parameterTotal, type Diagnostic, type GraphShape, type Loss, type SamplerKind } from './update.ts';
-import { ShuffledLoader, batchTensors, consecutiveBatches, drawBatches } from './loader.ts';
+import { ShuffledLoader, batchTensors, drawBatches } from './loader.ts';
 import { NoiseStream } from './noise.ts';
 import type { SgldModel } from './sampled-model.ts';
 import { drawAt, totalSteps, type DrawSchedule } from './draw-schedule.ts';
@@ -167,26 +167,23 @@ export function initLossBatches(rng: Pcg32, rows: number, batchSize: number, bat
 }
 
 /**
- * devinterp's init_loss per starting point: the mean minibatch loss at w₀ over the first
- * `batches` minibatches of a fresh shuffled loader drawn from `rngs[i]`.
+ * init_loss per starting point: the minibatch losses at w₀ over `batches[i]` (row lists),
+ * averaged as devinterp averages its first minibatches (each batch alike), or with `byRows`
+ * weighted by their rows — over one pass of the rows, the loss on all of them.
  */
 export async function initLosses(
   model: SgldModel,
   w0s: readonly Float32Array[],
-  rngs: readonly Pcg32[],
-  batches: number,
+  batches: readonly (readonly number[][])[],
   data: Dataset,
   opts: SessionOptions & { batchSize: number },
+  byRows = false,
 ): Promise<number[]> {
-  const perPoint = w0s.map((_, i) => initLossBatches(rngs[i]!, rowCount(data), opts.batchSize, batches));
-  return (await batchLosses(model, w0s, perPoint, data, opts)).map((losses) => losses.reduce((a, b) => a + b, 0) / batches);
-}
-
-/** The loss on all rows at each point's w₀: minibatches of consecutive rows, each weighted by its rows. */
-export async function fullLosses(model: SgldModel, w0s: readonly Float32Array[], data: Dataset, opts: SessionOptions & { batchSize: number }): Promise<number[]> {
-  const n = rowCount(data);
-  const chunks = consecutiveBatches(n, opts.batchSize);
-  return (await batchLosses(model, w0s, w0s.map(() => chunks), data, opts)).map((losses) => losses.reduce((sum, l, b) => sum + l * chunks[b]!.length, 0) / n);
+  return (await batchLosses(model, w0s, batches, data, opts)).map((losses, i) => {
+    const b = batches[i]!;
+    if (!byRows) return losses.reduce((sum, l) => sum + l, 0) / b.length;
+    return losses.reduce((sum, l, k) => sum + l * b[k]!.length, 0) / b.reduce((n, rows) => n + rows.length, 0);
+  });
 }
 
 /** The minibatch loss at w₀ of point i on each of the row lists `batches[i]`. */
