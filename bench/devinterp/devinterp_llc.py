@@ -30,6 +30,7 @@ from torch import nn
 torch.autocast = lambda *a, **k: contextlib.nullcontext()
 
 from devinterp.optim.sgld import SGLD  # noqa: E402
+from devinterp.optim.sgmcmc import SGMCMC  # noqa: E402
 from devinterp.slt.llc import LLCEstimator  # noqa: E402
 from devinterp.slt.sampler import estimate_learning_coeff_with_summary  # noqa: E402
 import devinterp.backends.default.slt.sampler as devinterp_sampler  # noqa: E402
@@ -179,6 +180,10 @@ class Batches:
         return self.per_pass
 
 
+# `pipeline llc --sampler` → devinterp's sampling method (rmsprop_sgld: α 0.99, eps 0.1, its defaults).
+SAMPLERS = {"sgld": SGLD, "rmsprop_sgld": SGMCMC.rmsprop_sgld}
+
+
 def split_rows(rows, sizes):
     return list(torch.split(rows, [int(n) for n in sizes]))
 
@@ -230,7 +235,7 @@ def run_replay(family, summary_path, randomness_path):
                 model, Batches(x, y, split_rows(drawn[f"chain{c}/rows"], drawn[f"chain{c}/sizes"]), per_pass), evaluate,
                 {"lr": s["lr"], "nbeta": s["nbeta"], "localization": s["localization"], "weight_decay": s["weight_decay"], "noise_level": s["noise_level"]},
                 num_draws=s["num_draws"], num_burnin_steps=s["num_burnin_steps"], num_steps_bw_draws=s["num_steps_bw_draws"],
-                chain=c, seed=None, verbose=False, callbacks=[estimator])
+                sampling_method=SAMPLERS[s["sampler"]], chain=c, seed=None, verbose=False, callbacks=[estimator])
         finally:
             torch.normal = real_normal
         assert next(calls, None) is None, "devinterp drew fewer normals than the run holds"
