@@ -13,5 +13,5 @@ cp "$GPU/libonnxruntime_providers_cuda.so" "$GPU/libonnxruntime_providers_shared
 export LD_LIBRARY_PATH="/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib:/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cudnn/lib:/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}"
 node=$GPU/node
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-"$node" --import tsx --test --test-concurrency=1 --test-name-pattern="CUDA|cuda" test/onnx-ort.test.ts test/sgld-sampler.test.ts test/train-engines.test.ts
+"$node" --import tsx --test --test-concurrency=1 --test-name-pattern="CUDA|cuda" test/onnx-ort.test.ts test/sgld-sampler.test.ts test/slow/train-engines.test.ts
 "$node" --import tsx bench/main.ts --device cuda

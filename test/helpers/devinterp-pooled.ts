@@ -1,5 +1,5 @@
 // The cases on which `pipeline llc` is compared with devinterp 1.3.2 in distribution
-// (bench/devinterp-compare.ts makes devinterp's runs; test/devinterp-agreement.test.ts holds
+// (bench/devinterp-compare.ts makes devinterp's runs; test/slow/devinterp-agreement.test.ts holds
 // ours to them), and the file of devinterp's runs, test/fixtures/devinterp-pooled.json.
 import { join } from 'node:path';
 import { z } from 'zod';

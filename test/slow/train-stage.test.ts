@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { ROOT, pipeline, tempDir } from './helpers/cli.ts';
+import { ROOT, pipeline, tempDir } from '../helpers/cli.ts';
 
 const SMALL = [
   'generate.n_samples=300', 'generate.train_frac=0.3', 'train.seeds=[0]', 'train.log_checkpoints=0', 'train.batch_size=32', 'train.d_model=16', 'train.n_heads=2', 'train.d_ff=16', 'train.n_layers=1',
@@ -33,7 +33,7 @@ test('training lowers the loss and writes checkpoints, metrics and a manifest', 
   assert.equal(csv[0], 'step,batch_loss,train_mse,train_mae,test_mse,test_mae,elapsed_s');
   assert.equal(csv.length, 7);
   // changing a train key reruns train only
-  const again = await pipeline(['run', 'all', '--run', 'a', '--set', 'train.lr=0.02'], dir);
+  const again = await pipeline(['run', 'train', '--run', 'a', '--set', 'train.lr=0.02'], dir);
   assert.match(again.stderr, /generate: fresh, skipped/);
   assert.match(again.stderr, /train: running \(config train\.lr changed: 0\.001 → 0\.02\)/);
 });

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import { ROOT, pipeline } from './helpers/cli.ts';
-import { TINY } from './helpers/report-run.ts';
-import { repoCopy } from './helpers/repo-copy.ts';
+import { ROOT, pipeline } from '../helpers/cli.ts';
+import { TINY } from '../helpers/report-run.ts';
+import { repoCopy } from '../helpers/repo-copy.ts';
 
 const BIN = join(ROOT, 'bin/pipeline.mjs');
 const redisInstalled = (() => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pipeline, tempDir } from './helpers/cli.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
 
 test('pipeline run all --preset smoke, then pipeline check passes; a flipped checkpoint byte fails it by name', { timeout: 600_000 }, async (t) => {
   const dir = tempDir(t);

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { TINY, buildRun } from './helpers/report-run.ts';
-import { num } from '../stages/report/format.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { TINY, buildRun } from '../helpers/report-run.ts';
+import { num } from '../../stages/report/format.ts';
 
 interface Facts {
   a: { run: string; missing: string[] };

@@ -10,15 +10,15 @@ import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { sha256 } from '../pipeline/lib/util/hash.ts';
-import { readSavedConfig, writeSavedConfig } from '../pipeline/lib/stage/run-dir.ts';
-import { decodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
-import { num } from '../stages/report/format.ts';
-import { escapeHtml } from '../stages/report/html.ts';
-import { readRun } from '../stages/report/run-data.ts';
-import { findings } from '../stages/report/statements.ts';
-import { ROOT, pipeline } from './helpers/cli.ts';
-import { buildRun } from './helpers/report-run.ts';
+import { sha256 } from '../../pipeline/lib/util/hash.ts';
+import { readSavedConfig, writeSavedConfig } from '../../pipeline/lib/stage/run-dir.ts';
+import { decodeSafetensors } from '../../pipeline/lib/util/safetensors.ts';
+import { num } from '../../stages/report/format.ts';
+import { escapeHtml } from '../../stages/report/html.ts';
+import { readRun } from '../../stages/report/run-data.ts';
+import { findings } from '../../stages/report/statements.ts';
+import { ROOT, pipeline } from '../helpers/cli.ts';
+import { buildRun } from '../helpers/report-run.ts';
 
 const CHARTS = ['calibration-trace', 'data-sample', 'llc-chains', 'llc-seeds', 'llc-vs-loss', 'llc-vs-mae', 'sweep', 'sweep-traces', 'training-loss', 'training-mae'];
 

@@ -5,19 +5,19 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigSchema } from '../schemas/config.ts';
-import { Estimates } from '../schemas/estimate.ts';
-import { MANIFEST_SCHEMA_ID, MANIFEST_SCHEMA_VERSION, type Manifest } from '../schemas/manifest.ts';
-import { sha256 } from '../pipeline/lib/util/hash.ts';
-import { decodeSafetensors, encodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
-import { StageContext } from '../pipeline/lib/stage/context.ts';
-import { SEED_MODEL_CONFIG, seedParameters } from '../pipeline/lib/model/config.ts';
-import { buildSeedModel } from '../pipeline/lib/model/seed-model.ts';
-import { readStateDict } from '../pipeline/lib/model/state-dict.ts';
-import { encodeModel } from '../pipeline/lib/onnx/io.ts';
-import { estimate } from '../stages/estimate/estimates.ts';
-import { tempDir } from './helpers/cli.ts';
-import { FIXTURE } from './helpers/fixture.ts';
+import { ConfigSchema } from '../../schemas/config.ts';
+import { Estimates } from '../../schemas/estimate.ts';
+import { MANIFEST_SCHEMA_ID, MANIFEST_SCHEMA_VERSION, type Manifest } from '../../schemas/manifest.ts';
+import { sha256 } from '../../pipeline/lib/util/hash.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../pipeline/lib/util/safetensors.ts';
+import { StageContext } from '../../pipeline/lib/stage/context.ts';
+import { SEED_MODEL_CONFIG, seedParameters } from '../../pipeline/lib/model/config.ts';
+import { buildSeedModel } from '../../pipeline/lib/model/seed-model.ts';
+import { readStateDict } from '../../pipeline/lib/model/state-dict.ts';
+import { encodeModel } from '../../pipeline/lib/onnx/io.ts';
+import { estimate } from '../../stages/estimate/estimates.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { FIXTURE } from '../helpers/fixture.ts';
 
 
 /** Writes a finished stage folder: its files and a manifest listing them. */

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { buildRun } from './helpers/report-run.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { buildRun } from '../helpers/report-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { maxAbsDiff, ortPredict } from '../stages/export/onnx-model.ts';
-import { decodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { FIXTURE } from './helpers/fixture.ts';
+import { maxAbsDiff, ortPredict } from '../../stages/export/onnx-model.ts';
+import { decodeSafetensors } from '../../pipeline/lib/util/safetensors.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { FIXTURE } from '../helpers/fixture.ts';
 
 const fixture = (name: string) => join(FIXTURE, name);
 

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
-import { TrainConfig } from '../schemas/config.ts';
-import { cudaProviderPath, resolveDevice } from '../pipeline/lib/sgld/device.ts';
-import { chooseTrainRuntime } from '../stages/train/open-engine.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
+import { TrainConfig } from '../../schemas/config.ts';
+import { cudaProviderPath, resolveDevice } from '../../pipeline/lib/sgld/device.ts';
+import { chooseTrainRuntime } from '../../stages/train/open-engine.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
 
 interface Check {
   name: string;

@@ -5,17 +5,17 @@
 // onnxruntime's CUDA provider loads, the GPU repeats the CPU's steps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SplitTensors } from '../schemas/dataset.ts';
-import { generateDataset } from '../stages/generate/dataset.ts';
-import { mean, variance } from '../pipeline/lib/util/moments.ts';
-import { SEED_MODEL_CONFIG, seedParameters, type SeedModelConfig } from '../pipeline/lib/model/config.ts';
-import { resolveDevice } from '../pipeline/lib/sgld/device.ts';
-import { initBackend } from '../pipeline/lib/tfjs/backend.ts';
-import type { TrainEngine, TrainSetup } from '../stages/train/engine.ts';
-import { initialWeights } from '../stages/train/init.ts';
-import { ORT_STEPS_PER_RUN } from '../stages/train/open-engine.ts';
-import { OrtEngine } from '../stages/train/ort-engine.ts';
-import { TfjsEngine } from '../stages/train/tfjs-engine.ts';
+import type { SplitTensors } from '../../schemas/dataset.ts';
+import { generateDataset } from '../../stages/generate/dataset.ts';
+import { mean, variance } from '../../pipeline/lib/util/moments.ts';
+import { SEED_MODEL_CONFIG, seedParameters, type SeedModelConfig } from '../../pipeline/lib/model/config.ts';
+import { resolveDevice } from '../../pipeline/lib/sgld/device.ts';
+import { initBackend } from '../../pipeline/lib/tfjs/backend.ts';
+import type { TrainEngine, TrainSetup } from '../../stages/train/engine.ts';
+import { initialWeights } from '../../stages/train/init.ts';
+import { ORT_STEPS_PER_RUN } from '../../stages/train/open-engine.ts';
+import { OrtEngine } from '../../stages/train/ort-engine.ts';
+import { TfjsEngine } from '../../stages/train/tfjs-engine.ts';
 
 const T = { timeout: 600_000 };
 const BATCH = 64;
@@ -102,8 +102,8 @@ test('AdamW with a large initialisation (the default settings\' optimiser): afte
   await ort.dispose();
 });
 
-test('dropout on: the engines\' loss curves agree within the seed-to-seed spread (3 seeds each, 300 steps)', T, async () => {
-  const STEPS = 300;
+test('dropout on: the engines\' loss curves agree within the seed-to-seed spread (3 seeds each, 200 steps)', T, async () => {
+  const STEPS = 200;
   const WINDOW = 100;
   const curves: Record<'tfjs' | 'onnxruntime', number[][]> = { tfjs: [], onnxruntime: [] };
   for (const seed of [1, 2, 3]) {

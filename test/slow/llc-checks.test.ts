@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlcSummary } from '../schemas/llc-summary.ts';
-import { GraphBuilder, modelOf, tensor } from '../pipeline/lib/onnx/builder.ts';
-import { DataType } from '../pipeline/lib/onnx/ir.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { mlp, noisy, normalRows, predict, writeCase, type MlpOptions } from './helpers/llc-models.ts';
+import { LlcSummary } from '../../schemas/llc-summary.ts';
+import { GraphBuilder, modelOf, tensor } from '../../pipeline/lib/onnx/builder.ts';
+import { DataType } from '../../pipeline/lib/onnx/ir.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { mlp, noisy, normalRows, predict, writeCase, type MlpOptions } from '../helpers/llc-models.ts';
 
 const T = { timeout: 300_000 };
 const N = 1000;

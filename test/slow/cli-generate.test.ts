@@ -4,9 +4,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { StageContext } from '../pipeline/lib/stage/context.ts';
-import { readSavedConfig } from '../pipeline/lib/stage/run-dir.ts';
-import { ROOT, pipeline, tempDir } from './helpers/cli.ts';
+import { StageContext } from '../../pipeline/lib/stage/context.ts';
+import { readSavedConfig } from '../../pipeline/lib/stage/run-dir.ts';
+import { ROOT, pipeline, tempDir } from '../helpers/cli.ts';
 
 const gen = (dir: string, run: string, ...extra: string[]) => pipeline(['run', 'generate', '--run', run, ...extra], dir);
 const file = (dir: string, run: string, name: string) => readFileSync(join(dir, run, 'generate', name));

@@ -7,9 +7,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { ROOT, tempDir, type CliResult } from './helpers/cli.ts';
-import { repoCopy } from './helpers/repo-copy.ts';
-import { TINY } from './helpers/report-run.ts';
+import { ROOT, tempDir, type CliResult } from '../helpers/cli.ts';
+import { repoCopy } from '../helpers/repo-copy.ts';
+import { TINY } from '../helpers/report-run.ts';
 
 /** `pipeline` of the repository at `repo`. */
 function cli(repo: string, artifacts: string, args: string[]) {

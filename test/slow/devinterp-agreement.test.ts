@@ -15,10 +15,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlcSummary } from '../schemas/llc-summary.ts';
-import { mean, meanStd } from '../pipeline/lib/util/moments.ts';
-import { DEVINTERP_CASES, DevinterpPooled, caseArgs } from './helpers/devinterp-pooled.ts';
-import { ROOT, pipeline, tempDir } from './helpers/cli.ts';
+import { LlcSummary } from '../../schemas/llc-summary.ts';
+import { mean, meanStd } from '../../pipeline/lib/util/moments.ts';
+import { DEVINTERP_CASES, DevinterpPooled, caseArgs } from '../helpers/devinterp-pooled.ts';
+import { ROOT, pipeline, tempDir } from '../helpers/cli.ts';
 
 const OUR_SEEDS = [0, 1, 2, 3];
 /** χ²'s 99 % point with 5 degrees of freedom. */

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sha256 } from '../pipeline/lib/util/hash.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { TINY } from './helpers/report-run.ts';
+import { sha256 } from '../../pipeline/lib/util/hash.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { TINY } from '../helpers/report-run.ts';
 
 const stageLines = (stderr: string) => stderr.split('\n').filter((l) => /^\w+: (running \(|fresh, skipped)/.test(l));
 

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlcSummary } from '../schemas/llc-summary.ts';
-import { decodeSafetensors } from '../pipeline/lib/util/safetensors.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { crossEntropy, mlp, normalRows, predict, randomTokens, sampleClasses, tokenModel, writeCase } from './helpers/llc-models.ts';
+import { LlcSummary } from '../../schemas/llc-summary.ts';
+import { decodeSafetensors } from '../../pipeline/lib/util/safetensors.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { crossEntropy, mlp, normalRows, predict, randomTokens, sampleClasses, tokenModel, writeCase } from '../helpers/llc-models.ts';
 
 const T = { timeout: 300_000 };
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlcSummary } from '../schemas/llc-summary.ts';
-import { pipeline, tempDir } from './helpers/cli.ts';
-import { FIXTURE } from './helpers/fixture.ts';
+import { LlcSummary } from '../../schemas/llc-summary.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
+import { FIXTURE } from '../helpers/fixture.ts';
 
 /** Our chains per setting: half of devinterp's 16, which costs √(3/2) in combined se and
  * halves the test's time. The draws must stay devinterp's: chains start at w₀ without
