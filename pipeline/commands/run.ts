@@ -17,6 +17,7 @@ import { runStatus, stageStatus, type StageStatus } from '../freshness.ts';
 import { artifactsRoot, newRunId, resolveRunId, touchRun } from '../runs.ts';
 import { forkRun, forkSource } from '../fork.ts';
 import { parseQueueUrl, QUEUE_ENV } from '../lib/queue/connection.ts';
+import { parseProcesses, PROCESSES_ENV } from '../lib/queue/process-count.ts';
 import { latestHint, offerLatest, reportLine } from '../run-hints.ts';
 
 const TSX = import.meta.resolve('tsx');
@@ -92,13 +93,16 @@ ${CONFIG_FLAGS_HELP}
                       estimate, sweep and calibration their chains, to \`pipeline worker\`
                       processes through this Redis queue, and each writes the same artifacts
                       once every shard is in
+  --processes <n>     estimate, sweep and calibration sample on the CPU in up to n processes
+                      (default: $PIPELINE_PROCESSES, else one per core); the artifacts are the
+                      same bits for every n
   -h, --help          this text
 
 Stages:
 ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
 
   async main(argv) {
-    const { values, positionals } = parse(argv, { ...runFlags, ...configFlags, from: { type: 'string' }, queue: { type: 'string' }, force: { type: 'boolean' }, single: { type: 'boolean' } }, true);
+    const { values, positionals } = parse(argv, { ...runFlags, ...configFlags, from: { type: 'string' }, queue: { type: 'string' }, processes: { type: 'string' }, force: { type: 'boolean' }, single: { type: 'boolean' } }, true);
     const named = parseStages(positionals);
     const root = artifactsRoot(values.artifacts);
     const from = values.from === undefined ? undefined : resolveRunId(root, values.from);
@@ -111,6 +115,10 @@ ${STAGE_NAMES.map((s) => `  ${s.padEnd(10)} ${STAGES[s].summary}`).join('\n')}`,
     if (values.queue !== undefined) {
       parseQueueUrl(values.queue); // throws naming a bad URL
       process.env[QUEUE_ENV] = values.queue;
+    }
+    if (values.processes !== undefined) {
+      parseProcesses(values.processes, '--processes'); // throws naming a bad count
+      process.env[PROCESSES_ENV] = values.processes;
     }
     const note = (m: string) => process.stderr.write(`pipeline: ${m}\n`);
     const config = resolveConfig(from || existing ? readSavedConfig(base) : {}, configSources(values), note);

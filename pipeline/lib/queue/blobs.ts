@@ -23,7 +23,12 @@ export async function putBlob(redis: RedisClient, bytes: Uint8Array): Promise<st
   return hash;
 }
 
-export class BlobCache {
+/** Where a shard's inputs come from, by the sha256 of their bytes. */
+export interface BlobSource {
+  get(hash: string): Promise<Buffer>;
+}
+
+export class BlobCache implements BlobSource {
   private readonly blobs = new Map<string, Buffer>();
 
   constructor(private readonly redis: RedisClient) {}

@@ -7,11 +7,11 @@ import type { Device } from '../onnx/ort.ts';
 import { chainSpec, pointInitLosses, samplerOptions, type LlcSettings, type StartPoint } from '../sgld/estimate-llc.ts';
 import { seedSgldModel } from '../sgld/sampled-model.ts';
 import { SAMPLER_DEFAULTS, sampleChains } from '../sgld/sessions.ts';
-import { datasetOf, float32Of, type BlobCache } from './blobs.ts';
+import { datasetOf, float32Of, type BlobSource } from './blobs.ts';
 import type { PointRef, Shard, ShardResult } from './shards.ts';
 
 /** `onProgress` hears the chain-steps as they are done. */
-export async function runShard(shard: Shard, blobs: BlobCache, device: Device, worker: string, onProgress: (units: number) => void): Promise<ShardResult> {
+export async function runShard(shard: Shard, blobs: BlobSource, device: Device, worker: string, onProgress: (units: number) => void): Promise<ShardResult> {
   const cfg = JSON.parse((await blobs.get(shard.model)).toString('utf8')) as SeedModelConfig;
   checkModelConfig(cfg);
   if (shard.task.kind === 'train') throw new Error(`shard ${shard.id} is a training shard`);

@@ -40,6 +40,8 @@ export interface SessionOptions {
   threads: number;
   /** Chains per session; models without a chain axis always run one. */
   maxChains: number;
+  /** Where onnxruntime writes a profile of each SGLD session (a file prefix; bench/sgld.ts --profile). */
+  profile?: string;
 }
 
 export interface SamplerOptions extends SessionOptions {
@@ -85,7 +87,11 @@ async function sampleGroup(model: SgldModel, chains: readonly ChainSpec[], data:
   const loaders = streams.map((s) => s.loader);
   const shape = graphShape(model, data, C, opts.batchSize);
   const masked = chains.some((c) => c.mask);
-  const session = await createSession(buildSgldGraph(model, shape, opts.sampler, masked), { device: opts.device, threads: opts.threads });
+  const session = await createSession(buildSgldGraph(model, shape, opts.sampler, masked), {
+    device: opts.device,
+    threads: opts.threads,
+    ...(opts.profile ? { extra: { enableProfiling: true, profileFilePrefix: opts.profile } } : {}),
+  });
   try {
     const w0 = concatRows(chains.map((c) => c.w0), P);
     const fixed: Record<string, TensorValue> = { [IO.w0]: w0, [IO.x]: data.x, [IO.y]: data.y };
