@@ -8,6 +8,8 @@ python3-onnx python3-tqdm python3-cloudpickle`) and devinterp 1.3.2's source on 
   replay FAMILY SUMMARY.json RANDOMNESS     devinterp on the noise and minibatch rows that
                                             `pipeline llc … --randomness RANDOMNESS` drew
 
+  speed FAMILY THREADS CORES STEPS           devinterp's chain-steps per second (bench/sgld.ts)
+
 Each prints one JSON line: init_loss, per-chain λ̂ and their mean (sample: also the loss on
 all rows at the model's weights). FAMILY is `seed` (the
 seed transformer, test/fixtures/seed-step5500) or a folder of test/fixtures/torch-exports.
@@ -20,6 +22,7 @@ import json
 import os
 import struct
 import sys
+import time
 
 import numpy as np
 import torch
@@ -245,7 +248,32 @@ def run_replay(family, summary_path, randomness_path):
     return {"init_loss": init_loss, "llc_per_chain": chains, "llc_mean": float(np.mean(chains))}
 
 
+def run_speed(family, threads, cores, steps):
+    """devinterp's SGLD chain-steps per second on the seed fixture's sampling workload (ε 1e-3,
+    nβ 2, γ 5, batch 256): 2·cores chains of `steps` draws, torch on `threads` threads, its
+    chains in `cores` processes (devinterp's own `cores`); a short run first warms it up."""
+    torch.set_num_threads(threads)
+    model, x, y, _ = load_family(family)
+    evaluate = evaluate_fn("mse")
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=256, shuffle=True)
+    kw = {"lr": 1e-3, "nbeta": 2.0, "localization": 5.0}
+
+    def run(draws, chains):
+        started = time.perf_counter()
+        estimate_learning_coeff_with_summary(
+            model, loader, evaluate=evaluate, sampling_method=SGLD, optimizer_kwargs=kw, num_draws=draws, num_chains=chains,
+            num_burnin_steps=0, num_steps_bw_draws=1, init_loss=0.0, seed=0, cores=cores, verbose=False)
+        return time.perf_counter() - started
+
+    run(10, 1)
+    chains = 2 * cores
+    return {"threads": threads, "cores": cores, "chains": chains, "steps": steps, "chain_steps_per_s": chains * steps / run(steps, chains)}
+
+
 if __name__ == "__main__":
     mode, family, a, b = sys.argv[1:5]
-    result = run_sample(family, a, int(b)) if mode == "sample" else run_replay(family, a, b)
+    if mode == "speed":
+        result = run_speed(family, int(a), int(b), int(sys.argv[5]))
+    else:
+        result = run_sample(family, a, int(b)) if mode == "sample" else run_replay(family, a, b)
     print(json.dumps(result))

@@ -1,8 +1,9 @@
 // Sampling in local child processes (pipeline/lib/queue/processes.ts): the same bits as
-// in-process sampling whatever the number of processes, and a failing shard fails the whole
-// call with its reason, leaving no process behind.
+// in-process sampling whatever the number of processes, a failing shard fails the whole call
+// with its reason, leaving no process behind, and `pipeline run --processes` through the CLI.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { SEED_MODEL_CONFIG } from '../../pipeline/lib/model/config.ts';
 import { buildSeedModel } from '../../pipeline/lib/model/seed-model.ts';
@@ -13,7 +14,9 @@ import { runLlc, type LlcSettings, type StartPoint } from '../../pipeline/lib/sg
 import { flatParameters, seedSgldModel } from '../../pipeline/lib/sgld/sampled-model.ts';
 import { SAMPLER_DEFAULTS, type Dataset } from '../../pipeline/lib/sgld/sessions.ts';
 import { decodeSafetensors, requireTensor } from '../../pipeline/lib/util/safetensors.ts';
+import { pipeline, tempDir } from '../helpers/cli.ts';
 import { FIXTURE } from '../helpers/fixture.ts';
+import { TINY } from '../helpers/report-run.ts';
 
 const source = `${FIXTURE}/train.safetensors`;
 const { tensors } = decodeSafetensors(readFileSync(source), source);
@@ -22,9 +25,9 @@ const y = requireTensor(tensors, 'y', source, 'F32');
 const data: Dataset = { x: { dataType: DataType.INT64, dims: x.shape, data: x.data }, y: { dataType: DataType.FLOAT, dims: y.shape, data: y.data } };
 const model = seedSgldModel(SEED_MODEL_CONFIG);
 const w0 = flatParameters(buildSeedModel(SEED_MODEL_CONFIG, { training: false, weights: readStateDict(`${FIXTURE}/weights.safetensors`, model.params).weights }), model.params, 'fixture');
-// 3 points × 12 chains: the init shard and three chains shards of at most maxChains (16).
+// 3 points × 8 chains: the init shard and three chains shards of maxChains (8).
 const settings: LlcSettings = {
-  lr: 1e-3, nbeta: 2, localization: 5, weight_decay: 0, noise_level: 1, num_chains: 12, num_draws: 4, num_burnin_steps: 2,
+  lr: 1e-3, nbeta: 2, localization: 5, weight_decay: 0, noise_level: 1, num_chains: 8, num_draws: 4, num_burnin_steps: 2,
   num_steps_bw_draws: 2, batch_size: 256, seed: 3, sampler: 'sgld', init_loss: 'batches',
 };
 const points: StartPoint[] = [
@@ -42,7 +45,7 @@ test('sampling in 1, 2 and 3 child processes gives in-process runLlc\'s results 
     assert.equal(there.shards, 4);
     assert.equal(there.processes, processes);
     assert.equal(there.device, 'cpu');
-    assert.equal(progress, 3 * 12 * (2 + 4 * 2), 'progress counts every chain-step once');
+    assert.equal(progress, 3 * 8 * (2 + 4 * 2), 'progress counts every chain-step once');
     // deepEqual compares Float32Arrays element by element, NaN equal to NaN; the bytes too:
     assert.deepEqual(there.results, here);
     there.results.forEach((r, i) => assert.deepEqual(Buffer.from(r.diagnostics.distance.buffer), Buffer.from(here[i]!.diagnostics.distance.buffer)));
@@ -53,4 +56,25 @@ test('a shard that fails in a child fails the call with the shard and its reason
   // The children rebuild the model from its config; one they refuse fails its shard there.
   const broken = { ...model, seedConfig: { ...SEED_MODEL_CONFIG, heads: 5 } };
   await assert.rejects(runLlcOnProcesses(broken, points, data, settings, 2, 'cpu', () => {}), /^Error: sampling process [12] of 2, shard (init|s000\d): .*heads/);
+});
+
+test('pipeline run --processes 2 writes the artifacts --processes 1 writes, and says how many processes ran', T, async (t) => {
+  const root = tempDir(t, 'llc-processes-');
+  const stage = join(root, 'p', 'estimate');
+  const read = () => Object.fromEntries(readdirSync(stage, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== 'manifest.json').map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name))]));
+  const processes = () => (JSON.parse(readFileSync(join(stage, 'manifest.json'), 'utf8')) as { runtime: { processes: number } }).runtime.processes;
+  // 2 training seeds × 4 checkpoints × 2 chains: two sessions of 8 chains.
+  const two = await pipeline(['run', 'estimate', '--run', 'p', '--processes', '2', ...TINY], root);
+  assert.equal(two.code, 0, two.stderr);
+  assert.match(two.stderr, /estimate: device cpu .* in 2 processes/);
+  assert.equal(processes(), 2);
+  const inTwo = read();
+  assert.ok(Object.keys(inTwo).length >= 3, 'estimates.json, health.json and traces');
+  const one = await pipeline(['run', 'estimate', '--run', 'p', '--single', '--force', '--processes', '1'], root);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(processes(), 1);
+  assert.deepEqual(read(), inTwo);
+  const bad = await pipeline(['run', 'estimate', '--run', 'p', '--processes', '0'], root);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--processes 0: expected a whole number of processes ≥ 1/);
 });

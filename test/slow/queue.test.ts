@@ -26,8 +26,8 @@ const redisInstalled = (() => {
 })();
 const SKIP = redisInstalled ? false : 'redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)';
 
-// 4 checkpoints × 9 chains: an init shard and three 12-chain shards (runLlc's sessions).
-const SETS = [...TINY, '--set', 'train.seeds=[0]', '--set', 'estimate.num_chains=9', '--set', 'estimate.num_draws=200'];
+// 4 checkpoints × 6 chains: an init shard and three 8-chain shards (runLlc's sessions).
+const SETS = [...TINY, '--set', 'train.seeds=[0]', '--set', 'estimate.num_chains=6', '--set', 'estimate.num_draws=200'];
 /** What the estimate stage writes besides its manifest (whose runtime section names the device, timings and workers). */
 const compared = (dir: string) =>
   Object.fromEntries(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== 'manifest.json').map((e) => {
@@ -120,7 +120,7 @@ test('a worker SIGKILLed mid-shard: another takes the shard over and the artifac
   let head = '';
   run.all!.on('data', (d: Buffer) => (head += d.toString()));
   // Kill the first worker seen starting a chains shard (which one gets which is BullMQ's choice).
-  const starting = /shard (s\d{4}): 12 chains/;
+  const starting = /shard (s\d{4}): 8 chains/;
   await waitFor(() => workers.some((w) => starting.test(w.output())), () => `no worker took a chains shard:\n${workers.map((w) => w.output()).join('\n')}\nthe head:\n${head}`);
   const doomed = workers.find((w) => starting.test(w.output()))!;
   const others = workers.filter((w) => w !== doomed);

@@ -29,12 +29,12 @@ export interface SamplingOutcome {
   health: EstimateHealth[];
 }
 
-/** On the CPU, the seed model's session groups run in up to samplingProcesses() child
- * processes (pipeline/lib/queue/processes.ts: the same bits, ~N× as fast on N cores). */
+/** On the CPU, the seed model's session groups run in samplingProcesses() child processes
+ * (pipeline/lib/queue/processes.ts: the same bits, ~N× as fast on N cores). */
 async function sampleHere(ctx: StageContext, model: SgldModel, points: readonly StartPoint[], data: Dataset, settings: LlcSettings, deviceChoice: DeviceChoice, onProgress: (n: number) => void) {
   const { device, reason } = await resolveDevice(deviceChoice);
   const sessions = sessionGroups(model, Array.from({ length: points.length * settings.num_chains }), SAMPLER_DEFAULTS.maxChains).length;
-  const processes = device === 'cpu' && model.seedConfig ? Math.min(samplingProcesses(), sessions) : 1;
+  const processes = device === 'cpu' && model.seedConfig ? samplingProcesses(chainStepsOf(settings, points.length), sessions) : 1;
   ctx.runtime.processes = processes;
   ctx.log(`device ${device} (${reason}); ${points.length} × ${settings.num_chains} chains, ${chainStepsOf(settings, points.length)} chain-steps${processes > 1 ? ` in ${processes} processes` : ''}`);
   if (processes === 1) return { device, reason, results: await runLlc(model, points, data, settings, { ...SAMPLER_DEFAULTS, device, onProgress }) };
