@@ -27,7 +27,7 @@ const redisInstalled = (() => {
 const SKIP = redisInstalled ? false : 'redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)';
 
 // 4 checkpoints × 6 chains: an init shard and three 8-chain shards (runLlc's sessions).
-const SETS = [...TINY, '--set', 'train.seeds=[0]', '--set', 'estimate.num_chains=6', '--set', 'estimate.num_draws=200'];
+const SETS = [...TINY, '--set', 'train.seeds=[0]', '--set', 'estimate.num_chains=6', '--set', 'estimate.num_draws=100'];
 /** What the estimate stage writes besides its manifest (whose runtime section names the device, timings and workers). */
 const compared = (dir: string) =>
   Object.fromEntries(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== 'manifest.json').map((e) => {
