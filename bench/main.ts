@@ -2,7 +2,8 @@
 // [--workload-preset NAME]`: the speed figures we report — training ms/step per engine (tfjs
 // backends and onnxruntime), SGLD chain-steps per second in onnxruntime (bench/sgld.ts, in
 // its own process so its onnxruntime threads do not share the process with tfjs; its own
-// flags pass through), step times with and without subnormal floats (bench/subnormals.ts,
+// flags pass through: --devinterp-src DIR measures devinterp beside it, --profile adds the
+// step's per-op profile), step times with and without subnormal floats (bench/subnormals.ts,
 // CPU only), and the default workload's time per stage (bench/workload.ts, ~18 min on 2 cores).
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
