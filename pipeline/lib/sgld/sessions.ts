@@ -69,9 +69,10 @@ export interface ChainRun {
  * Measured on the 2-core CPU with bench/sgld.ts: 2 intra-op threads ran ~1.4× faster when
  * the machine was otherwise idle but up to 2–3× slower when anything else ran, so 1 (more
  * cores are used by more processes: queue/processes.ts); a seed-model chain holds ~85 MB in
- * a session, and per chain 2 to 8 chains in a session ran alike, 16 ~8 % slower (paired
- * runs: activations of 16 chains overflow the caches), so at most 8 per session; 25 steps
- * per run keep the progress bar alive.
+ * a session, and per chain 2 to 8 chains in a session ran alike and 16 no faster (2–7 %
+ * slower in paired runs, the step's profile alike), so at most 8 per session, which also
+ * splits a stage's chains more evenly over processes; 25 steps per run keep the progress
+ * bar alive.
  */
 export const SAMPLER_DEFAULTS = { threads: 1, maxChains: 8, stepsPerRun: 25 } as const;
 
