@@ -94,8 +94,8 @@ ${CONFIG_FLAGS_HELP}
                       processes through this Redis queue, and each writes the same artifacts
                       once every shard is in
   --processes <n>     estimate, sweep and calibration sample on the CPU in up to n processes
-                      (default: $PIPELINE_PROCESSES, else one per core); the artifacts are the
-                      same bits for every n
+                      (default: $PIPELINE_PROCESSES, else one per core as far as each gets
+                      1 000 chain-steps); the artifacts are the same bits for every n
   -h, --help          this text
 
 Stages:

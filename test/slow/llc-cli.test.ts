@@ -163,7 +163,7 @@ test('pipeline llc samples a model\'s weights, not its buffers: y = x·Π wᵢ^p
   const out = join(dir, 'summary.json');
   const settings = ['--lr', '1e-3', '--nbeta', String(n), '--batch-size', String(n), '--localization', '0'];
 
-  const r = await pipeline(['llc', '--model', model, '--data', data, '--out', out, '--chains', '16', '--draws', '1000', '--burnin', '200', ...settings], dir);
+  const r = await pipeline(['llc', '--model', model, '--data', data, '--out', out, '--chains', '8', '--draws', '1000', '--burnin', '200', ...settings], dir);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /llc: kept constant p \[2\]: the output does not depend on it differentiably \(read as Pow input 1\)/);
   const s = LlcSummary.parse(JSON.parse(readFileSync(out, 'utf8')));
@@ -171,7 +171,7 @@ test('pipeline llc samples a model\'s weights, not its buffers: y = x·Π wᵢ^p
   assert.equal(s.weight_count, 2);
   assert.deepEqual(s.constants.map((c) => c.name), ['p']);
   assert.deepEqual(s.diverged, []);
-  const se = s.llc_std! / Math.sqrt(16);
+  const se = s.llc_std! / Math.sqrt(8);
   assert.ok(Math.abs(s.llc_mean! - 0.25) <= 3 * se, `λ̂ ${s.llc_mean} ± ${se} (se), expected 1/4`);
 
   const all = await pipeline(['llc', '--model', model, '--data', data, '--out', out, '--chains', '2', '--draws', '5', '--params', '*', ...settings], dir);

@@ -1,15 +1,17 @@
 // The report stage on a real run (generate → calibration through the CLI on a tiny config,
 // helpers/report-run.ts): one self-contained report.html with every chart as static SVG
 // plus its Vega spec, reusable Vega-Lite files, statements that follow the data, and
-// refusals that name what is wrong.
+// refusals that name what is wrong; the page in headless Chromium.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
+import { chromium } from 'playwright-core';
 import { sha256 } from '../../pipeline/lib/util/hash.ts';
 import { readSavedConfig, writeSavedConfig } from '../../pipeline/lib/stage/run-dir.ts';
 import { decodeSafetensors } from '../../pipeline/lib/util/safetensors.ts';
@@ -27,7 +29,7 @@ const has = (text: string, re: RegExp) => assert.ok(re.test(text), `missing: ${r
 
 const statementsOf = (runDir: string) => findings(readRun(runDir)).flatMap((f) => f.items.map((s) => s.text));
 
-// One run for both tests; the second changes its artifacts, so it goes last.
+// One run for every test; the last changes its artifacts, so it goes last.
 let root = '';
 let runDir = '';
 before(async () => {
@@ -151,6 +153,78 @@ test('report: one self-contained page with every chart, the run facts and statem
   assert.equal(claims[2]![3], 'cannot tell');
   assert.equal(claims[2]![4], '2 training seeds: at least 3 are needed to say (train.seeds).');
   has(page, /<h3>Phases of each run<\/h3>/);
+});
+
+// report.html in a real browser: headless Chromium (Debian's package, driven by
+// playwright-core) opens it from a file:// URL, every chart turns into a live vega view
+// with marks, hovering shows a tooltip, scrolling zooms, no console error appears, and no request is made
+// but the file itself. Without JavaScript the static SVGs are there. Skips where
+// /usr/bin/chromium is absent. REPORT_SCREENSHOT=<file.png> keeps the screenshot.
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PAGE_CHARTS = ['training-mae', 'training-loss', 'llc-seeds', 'llc-vs-mae', 'llc-vs-loss', 'llc-chains', 'sweep', 'sweep-traces', 'calibration-trace', 'data-sample'];
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install chromium to run the browser test)`;
+
+test('report.html in headless Chromium: every chart live, tooltips and zoom, no console error, no network request', { skip, timeout: 120_000 }, async (t) => {
+  const r = await pipeline(['run', 'report', '--run', 'r'], root);
+  assert.equal(r.code, 0, r.stderr);
+  const url = pathToFileURL(join(runDir, 'report', 'report.html')).href;
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (req) => requests.push(req.url()));
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('figure[data-chart]')].every((f) => f.dataset.state !== 'static'), null, { timeout: 30_000 });
+
+  const charts = await page.$$eval('figure[data-chart]', (figs) =>
+    figs.map((f) => ({ name: (f as HTMLElement).dataset.chart, state: (f as HTMLElement).dataset.state, marks: f.querySelectorAll('.chart svg .role-mark > *').length })),
+  );
+  assert.deepEqual(charts.map((c) => c.name), PAGE_CHARTS);
+  for (const c of charts) {
+    assert.equal(c.state, 'live', `chart ${c.name} did not become a live view`);
+    assert.ok(c.marks > 0, `chart ${c.name} has no marks`);
+  }
+
+  // Hovering a λ̂ point shows its values (vega's default tooltip: the view's title).
+  const point = page.locator('#chart-llc-vs-mae .chart svg .mark-symbol path').first();
+  await point.hover({ force: true });
+  const tooltip = await page.locator('#chart-llc-vs-mae .chart [title]').first().getAttribute('title');
+  assert.match(tooltip ?? '', /λ̂/);
+
+  // Scrolling over a chart zooms its x axis (an interval selection bound to the scales).
+  const axis = page.locator('#chart-training-mae .chart svg .role-axis-label').first();
+  const before = await axis.innerHTML();
+  const chart = page.locator('#chart-training-mae .chart svg');
+  await chart.scrollIntoViewIfNeeded();
+  const box = (await chart.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+  await page.mouse.wheel(0, -400);
+  await page.waitForFunction((html) => document.querySelector('#chart-training-mae .chart svg .role-axis-label')!.innerHTML !== html, before);
+
+  // The per-chain traces follow the checkpoint selector.
+  const lines = () => page.locator('#chart-llc-chains .chart svg .mark-line path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d')).join());
+  const last = await lines();
+  await page.locator('#chart-llc-chains select').selectOption('seed 0, step 10');
+  await page.waitForFunction((d) => [...document.querySelectorAll('#chart-llc-chains .chart svg .mark-line path')].map((p) => p.getAttribute('d')).join() !== d, last);
+
+  await page.screenshot({ path: process.env.REPORT_SCREENSHOT ?? join(root, 'report.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests, [url], 'the page requested something besides itself');
+
+  // Without JavaScript the page still shows every chart as SVG.
+  const noJs = await browser.newContext({ javaScriptEnabled: false });
+  const still = await noJs.newPage();
+  await still.goto(url);
+  assert.equal(await still.locator('figure[data-state="static"] .chart svg').count(), PAGE_CHARTS.length);
+  assert.ok(statSync(process.env.REPORT_SCREENSHOT ?? join(root, 'report.png')).size > 50_000);
 });
 
 test('the report sees only its config slice: other sections changed in config.json do not change it, and pipeline run --single refuses to report over them', { timeout: 60_000 }, async () => {

@@ -3,8 +3,8 @@
 // fed over an IPC channel instead of Redis. Every shard's session sees the inputs it would
 // see in-process, so the merged results are the same bits whatever the number of processes.
 // onnxruntime's session.run blocks its thread, so one process samples on one core; two
-// 1-thread processes on two cores sample ~2× as fast as one (bench/sgld.ts), where one
-// session with two intra-op threads managed ~1.4×.
+// 1-thread processes on two cores sample 1.8–2× as fast as one (bench/sgld.ts), where one
+// session with two intra-op threads managed ~1.3×.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Device } from '../onnx/ort.ts';
 import { scheduleOf, type LlcSettings, type StartPoint } from '../sgld/estimate-llc.ts';
