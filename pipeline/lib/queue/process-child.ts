@@ -16,24 +16,24 @@ export type FromChild = { kind: 'progress'; units: number } | { kind: 'done'; in
 
 function serve(): void {
   const send = (m: FromChild) => process.send!(m);
-  let start: Extract<ToChild, { kind: 'start' }> | undefined;
-  let source: BlobSource | undefined;
+  /** What the start message gave: the device, this process's label and its inputs. */
+  let setup: { device: Device; label: string; source: BlobSource } | undefined;
   // One shard at a time: the parent sends the next when this one is done.
   process.on('message', (m: ToChild) => {
     if (m.kind === 'start') {
-      start = m;
       const blobs = new Map(m.blobs.map(([hash, bytes]) => [hash, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]));
-      source = {
+      const source: BlobSource = {
         get: async (hash) => {
           const bytes = blobs.get(hash);
           if (!bytes) throw new Error(`input ${hash.slice(0, 12)}… was not sent to this process`);
           return bytes;
         },
       };
+      setup = { device: m.device, label: m.label, source };
       return;
     }
-    if (!start || !source) throw new Error('a shard came before the start message');
-    runShard(m.shard, source, start.device, start.label, (units) => send({ kind: 'progress', units })).then(
+    if (!setup) throw new Error('a shard came before the start message');
+    runShard(m.shard, setup.source, setup.device, setup.label, (units) => send({ kind: 'progress', units })).then(
       (result) => send({ kind: 'done', index: m.index, result }),
       (e: unknown) => send({ kind: 'failed', index: m.index, message: e instanceof Error ? e.message : String(e) }),
     );

@@ -40,8 +40,6 @@ export interface SessionOptions {
   threads: number;
   /** Chains per session; models without a chain axis always run one. */
   maxChains: number;
-  /** Where onnxruntime writes a profile of each SGLD session (a file prefix; bench/sgld.ts --profile). */
-  profile?: string;
 }
 
 export interface SamplerOptions extends SessionOptions {
@@ -53,6 +51,8 @@ export interface SamplerOptions extends SessionOptions {
   stepsPerRun: number;
   /** Called after every run with the number of chain-steps it did. */
   onProgress?: (chainSteps: number) => void;
+  /** Where onnxruntime writes a profile of each SGLD session (a file prefix; bench/sgld.ts --profile). */
+  profile?: string;
 }
 
 export interface ChainRun {
